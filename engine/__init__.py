@@ -1,0 +1,1 @@
+"""coform: an accessible form-and-survey engine for council co-production."""
