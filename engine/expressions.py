@@ -1220,8 +1220,8 @@ class _Checker:
         culprit_kind = right_kind if culprit is node.right else left_kind
         other_kind = left_kind if culprit is node.right else right_kind
         message = (
-            f"{_describe_node(other)} is {KIND_WORDS[other_kind]} "
-            f"but {_describe_node(culprit)} is {KIND_WORDS[culprit_kind]}"
+            f"{_describe_node(other)} is {_kind_words(other, other_kind)} "
+            f"but {_describe_node(culprit)} is {_kind_words(culprit, culprit_kind)}"
         )
         self.error(message, culprit.offset, _mismatch_fix(other, other_kind, culprit), "type_mismatch")
 
@@ -1234,6 +1234,12 @@ def _literal_kind(value: object) -> ValueKind:
     if isinstance(value, Decimal):
         return ValueKind.NUMBER
     return ValueKind.DATE
+
+
+def _kind_words(node: Node, kind: ValueKind) -> str:
+    if isinstance(node, Literal) and isinstance(node.value, str):
+        return "text in quotes"
+    return KIND_WORDS[kind]
 
 
 def _fix_for_kind(kind: ValueKind, name: str) -> str | None:
