@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from decimal import Decimal
 from types import MappingProxyType
 
+from engine.definition import Text
+
 DEFAULT_LANGUAGE = "en"
 
 #: Month names per language, January first; questions.py also accepts them as date input.
@@ -278,9 +280,7 @@ _FURNITURE_CY: Mapping[str, str] = MappingProxyType(
 _FURNITURE: Mapping[str, Mapping[str, str]] = MappingProxyType({"en": _FURNITURE_EN, "cy": _FURNITURE_CY})
 
 #: Every error code with wording (type-specific keys reduced to their code).
-ERROR_CODES: frozenset[str] = frozenset(
-    key.removesuffix(".one").rpartition(".")[2] for key in _ERRORS_EN
-)
+ERROR_CODES: frozenset[str] = frozenset(key.removesuffix(".one").rpartition(".")[2] for key in _ERRORS_EN)
 
 
 def error_message(
@@ -332,7 +332,12 @@ def _lookup(
 
 
 def _formatted(params: Mapping[str, object], language: str) -> dict[str, object]:
-    return {
-        name: format_date(value, language) if isinstance(value, dt.date) else value
-        for name, value in params.items()
-    }
+    return {name: _format_param(value, language) for name, value in params.items()}
+
+
+def _format_param(value: object, language: str) -> object:
+    if isinstance(value, dt.date):
+        return format_date(value, language)
+    if isinstance(value, Text):
+        return value.get(language)
+    return value
