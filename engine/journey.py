@@ -5,7 +5,9 @@ when its section's or its own `show_if` is false for the answers given so far (a
 that a young person never enters). A route after a page can skip ahead ("if you do not live in
 Oxfordshire, go to the page that says you cannot apply"), so the pages it jumps over are never
 seen, and a route to check answers ends the journey early. An exit page ends the journey for good:
-the respondent is told why they cannot go on and there is nothing to submit. Within a page, a
+the respondent is told why they cannot go on and there is nothing to submit. It is only entered
+by a route that names it: it usually sits right after the question that leads to it, and everyone
+else walks past it. Within a page, a
 question hidden by its `show_if`, a follow-up inside an option that was not chosen and the
 "please say" text of an "other" option that was not chosen are never seen either.
 
@@ -28,9 +30,10 @@ import re
 from collections import ChainMap
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, Literal
 
-from engine.definition import CHECK_ANSWERS, PIPE_PATTERN, Form, Page, Question, Repeat, Section, Text
+from engine.definition import CHECK_ANSWERS, PIPE_PATTERN, Form, Option, Page, Question, Repeat, Section, Text
 from engine.expressions import EvaluationContext, Expression
 from engine.questions import QUESTION_TYPES
 
@@ -144,16 +147,16 @@ def path(form: Form, answers: Answers, today: dt.date) -> Path:
         page = form.pages[index]
         walked.append(page)
         if page.exit:
-            return Path(tuple(walked), End.EXIT, known)
+            return Path(tuple(walked), End.EXIT, MappingProxyType(known))
         kept = _relevant_on_page(page, answers, known, today)
         known.update(kept)
         if not _complete(page, kept, known, today):
-            return Path(tuple(walked), End.UNFINISHED, known)
+            return Path(tuple(walked), End.UNFINISHED, MappingProxyType(known))
         target = _route_target(page, known, today)
         if target == CHECK_ANSWERS:
             break
-        index = _visible_from(form, _target_index(form, index, target), known, today)
-    return Path(tuple(walked), End.CHECK_ANSWERS, known)
+        index = _visible_from(form, _target_index(form, index, target), known, today, target is not None)
+    return Path(tuple(walked), End.CHECK_ANSWERS, MappingProxyType(known))
 
 
 def next_page(form: Form, page_id: str, answers: Answers, today: dt.date) -> str | None:
@@ -307,10 +310,19 @@ def _page_visible(form: Form, page: Page, answers: Answers, today: dt.date) -> b
     return _holds(section.show_if, answers, today) and _holds(page.show_if, answers, today)
 
 
-def _visible_from(form: Form, start: int, answers: Answers, today: dt.date) -> int | None:
-    """The index of the first visible page at or after `start`, if any."""
+def _visible_from(
+    form: Form, start: int, answers: Answers, today: dt.date, routed: bool = False
+) -> int | None:
+    """The index of the first visible page at or after `start`, if any.
+
+    Exit pages are passed by unless a route names them (`routed`, with the exit page at `start`):
+    an exit page usually sits right after the question that leads to it.
+    """
     for index in range(start, len(form.pages)):
-        if _page_visible(form, form.pages[index], answers, today):
+        page = form.pages[index]
+        if page.exit and not (routed and index == start):
+            continue
+        if _page_visible(form, page, answers, today):
             return index
     return None
 
@@ -414,7 +426,7 @@ def _keep(
             _keep(option.follow_up, answers, scope, kept, today)
 
 
-def _chosen_options(question: Question, value: Any) -> Iterator[Any]:
+def _chosen_options(question: Question, value: Any) -> Iterator[Option]:
     chosen = _chosen(value)
     return (option for option in question.options if option.value in chosen)
 
