@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
+from types import MappingProxyType
 from typing import Any, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
@@ -304,7 +305,7 @@ def _age(args: tuple[Node, ...], context: EvaluationContext) -> object:
     """Whole years from the date to today: someone born 2012-03-01 is 13 on 2026-02-28, 14 on 03-01."""
     born = _answer(args[0], context)
     today = context.today
-    if not isinstance(born, dt.date) or not _is_date(born) or not _is_date(today):
+    if not isinstance(born, dt.date) or isinstance(born, dt.datetime) or not _is_date(today):
         return MISSING
     before_birthday = (today.month, today.day) < (born.month, born.day)
     return today.year - born.year - before_birthday
@@ -314,31 +315,40 @@ _TEXTS = frozenset({ValueKind.TEXT})
 _WITH_OPTIONS = frozenset({ValueKind.CHOICE, ValueKind.CHOICES})
 
 #: Every function an expression may call; nothing else can be called.
-FUNCTIONS: Mapping[str, Function] = {
-    "answered": Function((Param.NAME,), Result.CONDITION, "answered(question)", _answered),
-    "selected": Function(
-        (Param.NAME, Param.STRING),
-        Result.CONDITION,
-        "selected(question, 'value')",
-        _selected,
-        _WITH_OPTIONS,
-        True,
-    ),
-    "count_selected": Function(
-        (Param.NAME,), Result.NUMBER, "count_selected(question)", _count_selected, _WITH_OPTIONS, True
-    ),
-    "length": Function((Param.NAME,), Result.NUMBER, "length(question)", _length, _TEXTS),
-    "matches": Function(
-        (Param.NAME, Param.PATTERN), Result.CONDITION, "matches(question, 'pattern')", _matches, _TEXTS
-    ),
-    "count": Function(
-        (Param.NAME,), Result.NUMBER, "count(repeating_page)", _count, frozenset({ValueKind.GROUP})
-    ),
-    "today": Function((), Result.DATE, "today()", _today),
-    "age": Function((Param.NAME,), Result.NUMBER, "age(date_question)", _age, frozenset({ValueKind.DATE})),
-    # The parser folds date('...') into a Literal, so this entry only gives its shape to the parser.
-    "date": Function((Param.STRING,), Result.DATE, "date('2026-01-31')", lambda args, context: MISSING),
-}
+FUNCTIONS: Mapping[str, Function] = MappingProxyType(
+    {
+        "answered": Function((Param.NAME,), Result.CONDITION, "answered(question)", _answered),
+        "selected": Function(
+            (Param.NAME, Param.STRING),
+            Result.CONDITION,
+            "selected(question, 'value')",
+            _selected,
+            _WITH_OPTIONS,
+            needs_options=True,
+        ),
+        "count_selected": Function(
+            (Param.NAME,),
+            Result.NUMBER,
+            "count_selected(question)",
+            _count_selected,
+            _WITH_OPTIONS,
+            needs_options=True,
+        ),
+        "length": Function((Param.NAME,), Result.NUMBER, "length(question)", _length, _TEXTS),
+        "matches": Function(
+            (Param.NAME, Param.PATTERN), Result.CONDITION, "matches(question, 'pattern')", _matches, _TEXTS
+        ),
+        "count": Function(
+            (Param.NAME,), Result.NUMBER, "count(repeating_page)", _count, frozenset({ValueKind.GROUP})
+        ),
+        "today": Function((), Result.DATE, "today()", _today),
+        "age": Function(
+            (Param.NAME,), Result.NUMBER, "age(date_question)", _age, frozenset({ValueKind.DATE})
+        ),
+        # The parser folds date('...') into a Literal, so this entry only gives its shape to the parser.
+        "date": Function((Param.STRING,), Result.DATE, "date('2026-01-31')", lambda args, context: MISSING),
+    }
+)
 
 KEYWORDS = frozenset({"and", "or", "not", "true", "false"})
 COMPARISONS = frozenset({"=", "!=", "<", "<=", ">", ">="})
