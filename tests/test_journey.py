@@ -183,6 +183,19 @@ def test_exit_page_ends_the_route_and_nothing_after_it_is_reachable() -> None:
     assert not can_visit(eligibility_form(), CHECK_ANSWERS, {"lives_here": False}, TODAY)
 
 
+def test_exit_page_right_after_its_question_is_walked_past_by_everyone_the_route_does_not_send_there() -> (
+    None
+):
+    form_ = pages_form(
+        page("where", question("lives_here", "yes_no"), routes=(goto("not_eligible", "lives_here = false"),)),
+        page("not_eligible", exit=True, body=Text("You cannot apply.")),
+        page("name", question("full_name")),
+    )
+
+    assert ids(form_, {"lives_here": True, "full_name": "Sam"}) == ("where", "name")
+    assert ids(form_, {"lives_here": False, "full_name": "Sam"}) == ("where", "not_eligible")
+
+
 def test_route_that_depends_on_an_unanswered_question_is_not_guessed() -> None:
     form_ = pages_form(
         page(
@@ -511,6 +524,12 @@ def test_pipe_replaces_a_placeholder_with_the_earlier_answer() -> None:
 
 def test_pipe_of_an_unanswered_question_is_empty() -> None:
     assert pipe(Text("Thanks((first_name))."), named_form(), {}, "en") == "Thanks."
+
+
+def test_pipe_uses_the_easy_read_wording_when_asked() -> None:
+    text = Text("Thank you for your response, ((first_name)).", {"easy": "Thank you ((first_name))."})
+
+    assert pipe(text, named_form(), {"first_name": "Sam"}, "en", easy_read=True) == "Thank you Sam."
 
 
 def test_pipe_uses_the_answers_display_text() -> None:
