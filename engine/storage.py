@@ -1,0 +1,959 @@
+"""Drafts, submissions, answers and uploaded files, kept with tortoise-orm on SQLite or PostgreSQL.
+
+The only module that imports tortoise. Callers get small frozen dataclasses and JSON-compatible
+answer values, never ORM objects::
+
+    draft, token = await create_draft("board", "3f9a...", "en")
+    draft = await save_answers(draft.id, {"role": "carer"}, remove=["age"])
+    submission = await submit(draft.id, draft.answers, "CPB")   # submission.reference == "CPB-7K3P-2QXD"
+
+Every write runs in one transaction and a function returns only after COMMIT has returned, so an
+acknowledged save or submission survives a crash. Each answer value of a submission is also kept as
+one indexed row (form, question, value), which is what makes counting and filtering fast.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import fcntl
+import hashlib
+import json
+import math
+import os
+import re
+import secrets
+import uuid
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal, TypeAlias
+
+from tortoise import fields
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.context import TortoiseContext
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Subquery
+from tortoise.functions import Count
+from tortoise.migrations.autodetector import MigrationAutodetector
+from tortoise.migrations.executor import MigrationExecutor, MigrationTarget
+from tortoise.migrations.recorder import MigrationRecorder
+from tortoise.models import Model
+from tortoise.transactions import in_transaction
+
+from engine.settings import Settings
+
+#: An answer value as stored: what json.loads returns.
+JSON: TypeAlias = "str | int | float | bool | list[JSON] | dict[str, JSON] | None"
+#: What callers may pass in: tuples and read-only mappings are accepted and stored as lists/objects.
+JSONInput: TypeAlias = "str | int | float | bool | Sequence[JSONInput] | Mapping[str, JSONInput] | None"
+
+APP_LABEL = "coform"
+DRAFT: Literal["draft"] = "draft"
+SUBMITTED: Literal["submitted"] = "submitted"
+
+#: Reference characters: no 0/O, 1/I/L or U, so a reference read out over the phone is unambiguous.
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+_REFERENCE_PREFIX = re.compile(r"[A-Z]{2,5}")
+_REFERENCE_ATTEMPTS = 5
+#: Longest answer value given its own index row; longer text is never a choice worth counting.
+_INDEXED_VALUE_LENGTH = 255
+#: Arbitrary constant naming coform's PostgreSQL advisory lock for migrations.
+_MIGRATION_LOCK_KEY = 0x636F666F726D
+_SQLITE_BUSY_TIMEOUT_MS = 30_000
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{20,100}")
+
+
+class StorageError(Exception):
+    """Base of every error this module raises on purpose."""
+
+
+class StorageInputError(StorageError, ValueError):
+    """A value that cannot be stored (a NUL byte, invalid Unicode, not JSON, a bad prefix...)."""
+
+
+class NotFound(StorageError, LookupError):
+    """No draft, submission, form version or file with that id."""
+
+
+class AlreadySubmitted(StorageError):
+    """The draft has been submitted, so its answers and files can no longer change."""
+
+
+@dataclass(frozen=True)
+class Draft:
+    id: str
+    form_slug: str
+    version: str
+    language: str
+    answers: Mapping[str, JSON]
+    status: Literal["draft", "submitted"]
+    started_at: dt.datetime
+    updated_at: dt.datetime
+    #: Set once submitted, so a page reached by the back button can show the confirmation.
+    reference: str | None = None
+
+
+@dataclass(frozen=True)
+class Submission:
+    reference: str
+    draft_id: str
+    form_slug: str
+    version: str
+    language: str
+    answers: Mapping[str, JSON]
+    started_at: dt.datetime
+    submitted_at: dt.datetime
+    review_status: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    id: str
+    draft_id: str
+    question_id: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    created_at: dt.datetime
+
+
+# --- tables -------------------------------------------------------------------------------------
+
+
+class FormVersion(Model):
+    """A version of a form that someone answered: its definition is kept so old answers stay readable."""
+
+    id = fields.IntField(primary_key=True)
+    slug = fields.CharField(max_length=100)
+    version = fields.CharField(max_length=64)
+    definition = fields.TextField()
+    first_seen = fields.DatetimeField()
+
+    class Meta:
+        table = "form_version"
+        unique_together = (("slug", "version"),)
+
+
+class Response(Model):
+    """One respondent's answers: a draft until submitted, then a submission with a reference."""
+
+    id = fields.UUIDField(primary_key=True)
+    form_version: fields.ForeignKeyRelation[FormVersion] = fields.ForeignKeyField(
+        "coform.FormVersion", related_name="responses", on_delete=fields.RESTRICT
+    )
+    # Copied from form_version so listing a form's submissions needs no join.
+    form_slug = fields.CharField(max_length=100)
+    language = fields.CharField(max_length=20)
+    status = fields.CharField(max_length=10, default=DRAFT)
+    resume_token_hash = fields.CharField(max_length=64, unique=True)
+    reference = fields.CharField(max_length=20, null=True, unique=True)
+    started_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+    submitted_at = fields.DatetimeField(null=True)
+    review_status = fields.CharField(max_length=50, null=True)
+
+    class Meta:
+        table = "response"
+        indexes = (("form_slug", "status", "submitted_at"), ("status", "updated_at"))
+
+
+class Answer(Model):
+    """One question's answer in a response, as JSON text."""
+
+    id = fields.BigIntField(primary_key=True)
+    response: fields.ForeignKeyRelation[Response] = fields.ForeignKeyField(
+        "coform.Response", related_name="answers", on_delete=fields.CASCADE
+    )
+    question_id = fields.CharField(max_length=100)
+    value = fields.TextField()
+
+    class Meta:
+        table = "answer"
+        unique_together = (("response", "question_id"),)
+
+
+class AnswerValue(Model):
+    """One value of a submitted answer (each box ticked is a row), indexed for counting and filtering."""
+
+    id = fields.BigIntField(primary_key=True)
+    response: fields.ForeignKeyRelation[Response] = fields.ForeignKeyField(
+        "coform.Response", related_name="answer_values", on_delete=fields.CASCADE
+    )
+    form_slug = fields.CharField(max_length=100)
+    question_id = fields.CharField(max_length=100)
+    value = fields.CharField(max_length=_INDEXED_VALUE_LENGTH)
+
+    class Meta:
+        table = "answer_value"
+        indexes = (("form_slug", "question_id", "value"),)
+
+
+class UploadedFile(Model):
+    """A file attached to a response: its bytes are in `data`, or in the file at `path`."""
+
+    id = fields.UUIDField(primary_key=True)
+    response: fields.ForeignKeyRelation[Response] = fields.ForeignKeyField(
+        "coform.Response", related_name="files", on_delete=fields.CASCADE
+    )
+    question_id = fields.CharField(max_length=100)
+    filename = fields.CharField(max_length=255)
+    content_type = fields.CharField(max_length=255)
+    size = fields.BigIntField()
+    sha256 = fields.CharField(max_length=64)
+    data = fields.BinaryField(null=True)
+    path = fields.CharField(max_length=1000, null=True)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "uploaded_file"
+
+
+class Tag(Model):
+    """A label reviewers define per form (the review seam: tagging comes later)."""
+
+    id = fields.IntField(primary_key=True)
+    form_slug = fields.CharField(max_length=100)
+    name = fields.CharField(max_length=100)
+
+    class Meta:
+        table = "tag"
+        unique_together = (("form_slug", "name"),)
+
+
+class ResponseTag(Model):
+    """A tag put on a submission."""
+
+    id = fields.BigIntField(primary_key=True)
+    response: fields.ForeignKeyRelation[Response] = fields.ForeignKeyField(
+        "coform.Response", related_name="tags", on_delete=fields.CASCADE
+    )
+    tag: fields.ForeignKeyRelation[Tag] = fields.ForeignKeyField(
+        "coform.Tag", related_name="responses", on_delete=fields.CASCADE
+    )
+
+    class Meta:
+        table = "response_tag"
+        unique_together = (("response", "tag"),)
+
+
+class Note(Model):
+    """A reviewer's note on a submission."""
+
+    id = fields.BigIntField(primary_key=True)
+    response: fields.ForeignKeyRelation[Response] = fields.ForeignKeyField(
+        "coform.Response", related_name="notes", on_delete=fields.CASCADE
+    )
+    author = fields.CharField(max_length=200)
+    body = fields.TextField()
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "note"
+
+
+class AuditEvent(Model):
+    """Who did what, when. Names the reference rather than linking the row, so it outlives deletion."""
+
+    id = fields.BigIntField(primary_key=True)
+    at = fields.DatetimeField()
+    actor = fields.CharField(max_length=200)
+    action = fields.CharField(max_length=50)
+    form_slug = fields.CharField(max_length=100, null=True)
+    reference = fields.CharField(max_length=20, null=True)
+    detail = fields.TextField(default="{}")
+
+    class Meta:
+        table = "audit_event"
+        indexes = (("form_slug", "at"),)
+
+
+# --- configuration and schema -------------------------------------------------------------------
+
+
+def storage_config(database_url: str) -> dict[str, Any]:
+    """The tortoise configuration for DATABASE_URL, for RegisterTortoise and the tortoise CLI.
+
+    storage_config("sqlite:///srv/coform.sqlite3")["connections"]["default"]["credentials"]
+        == {"file_path": "/srv/coform.sqlite3", "busy_timeout": 30000, "journal_mode": "WAL",
+            "synchronous": "FULL", "foreign_keys": "ON", "journal_size_limit": 16384}
+    """
+    connection = expand_db_url(database_url)
+    if connection["engine"] == "tortoise.backends.sqlite":
+        credentials = connection["credentials"]
+        # tortoise runs these as PRAGMAs in this order when it connects. The busy timeout comes
+        # first so that switching a new file to WAL waits for other processes instead of failing;
+        # synchronous=FULL makes each commit durable across power loss, not only process crashes.
+        connection["credentials"] = {
+            "file_path": credentials.pop("file_path"),
+            "busy_timeout": _SQLITE_BUSY_TIMEOUT_MS,
+            "journal_mode": "WAL",
+            "synchronous": "FULL",
+            "foreign_keys": "ON",
+            **credentials,
+        }
+    return {
+        "connections": {"default": connection},
+        "apps": {
+            APP_LABEL: {
+                "models": ["engine.storage"],
+                "migrations": "engine.migrations",
+                "default_connection": "default",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+#: For the tortoise CLI: `tortoise -c engine.storage.TORTOISE_ORM makemigrations`.
+TORTOISE_ORM = storage_config(Settings.from_environ().database_url)
+
+
+def _prepare_sqlite_directory(config: Mapping[str, Any]) -> None:
+    connection = config["connections"]["default"]
+    if connection["engine"] == "tortoise.backends.sqlite":
+        file_path = connection["credentials"]["file_path"]
+        if file_path != ":memory:":
+            Path(file_path).parent.mkdir(parents=True, exist_ok=True)
+
+
+@asynccontextmanager
+async def connect(database_url: str) -> AsyncIterator[None]:
+    """Open the database for this process (the CLI, scripts and tests; the app uses RegisterTortoise)."""
+    config = storage_config(database_url)
+    _prepare_sqlite_directory(config)
+    context = TortoiseContext()
+    # Current while tortoise loads the models; afterwards the global fallback lets every task see
+    # it, as RegisterTortoise arranges for the app.
+    with context:
+        await context.init(config=config, _enable_global_fallback=True)
+    try:
+        yield
+    finally:
+        await context.close_connections()
+
+
+async def migrate(database_url: str, target: str | None = None) -> list[str]:
+    """Apply the migrations in engine/migrations (up to `target`, default all); returns those applied.
+
+    Safe to run from several workers starting at once: they take turns under a lock (a PostgreSQL
+    advisory lock, or an exclusive lock on a file beside the SQLite database).
+    """
+    config = storage_config(database_url)
+    _prepare_sqlite_directory(config)
+    async with TortoiseContext() as context:
+        await context.init(config=config)
+        client = context.db()
+        async with _migration_lock(client):
+            executor = MigrationExecutor(client, config["apps"])
+            before = set(await _applied(client))
+            targets = None if target is None else [MigrationTarget(APP_LABEL, target)]
+            await executor.migrate(targets)
+            return [name for name in await _applied(client) if name not in before]
+
+
+async def applied_migrations(database_url: str) -> list[str]:
+    """Names of the migrations applied to the database, oldest first."""
+    async with TortoiseContext() as context:
+        await context.init(config=storage_config(database_url))
+        return await _applied(context.db())
+
+
+async def unmigrated_model_changes() -> list[str]:
+    """Descriptions of model changes that no migration holds yet; empty when the migrations are current."""
+    config = storage_config("sqlite://:memory:")
+    async with TortoiseContext() as context:
+        await context.init(config=config, init_connections=False)
+        if context.apps is None:
+            raise StorageError("tortoise did not load coform's models")
+        writers = await MigrationAutodetector(context.apps, config["apps"]).changes()
+        return [operation.describe() for writer in writers for operation in writer.operations]
+
+
+async def _applied(client: BaseDBAsyncClient) -> list[str]:
+    keys = await MigrationRecorder(client).applied_migrations()
+    return [key.name for key in keys if key.app_label == APP_LABEL]
+
+
+@asynccontextmanager
+async def _migration_lock(client: BaseDBAsyncClient) -> AsyncIterator[None]:
+    if client.capabilities.dialect == "postgres":
+        # A session-level lock held on its own pooled connection while the executor uses others.
+        async with client.acquire_connection() as connection:
+            await connection.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK_KEY)
+            try:
+                yield
+            finally:
+                await connection.execute("SELECT pg_advisory_unlock($1)", _MIGRATION_LOCK_KEY)
+        return
+    # flock on a separate file: SQLite's own POSIX locks on the database file would be dropped if
+    # this process opened and closed another descriptor for it.
+    lock_path = Path(f"{getattr(client, 'filename', 'coform')}.migrate-lock")
+    with lock_path.open("a+b") as handle:
+        await asyncio.to_thread(fcntl.flock, handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+@asynccontextmanager
+async def _writing() -> AsyncIterator[BaseDBAsyncClient]:
+    """A write transaction: committed when the block ends, rolled back if it raises."""
+    async with in_transaction() as connection:
+        if connection.capabilities.dialect == "sqlite":
+            # tortoise begins SQLite transactions DEFERRED. A deferred transaction that reads and
+            # then writes fails at once with "database is locked" if another process wrote in
+            # between (the busy timeout does not apply), so take the write lock before reading.
+            # The empty deferred transaction holds no locks, so ending it loses nothing.
+            await connection.execute_query("ROLLBACK")
+            await connection.execute_query("BEGIN IMMEDIATE")
+        yield connection
+
+
+# --- checking what is stored ---------------------------------------------------------------------
+
+
+def _check_text(text: object, what: str) -> str:
+    if not isinstance(text, str):
+        raise StorageInputError(f"{what} must be text, not {type(text).__name__}")
+    if "\x00" in text:
+        raise StorageInputError(f"{what} contains a NUL character (\\x00), which cannot be stored")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise StorageInputError(
+            f"{what} contains invalid Unicode (a lone surrogate at position {error.start})"
+        ) from None
+    return text
+
+
+def _clean_json(value: object, what: str) -> JSON:
+    """A JSON-compatible copy of `value`: (1, ("a",)) -> [1, ["a"]]; refuses what JSON cannot hold."""
+    if value is None or isinstance(value, bool | int):
+        return value
+    if isinstance(value, str):
+        return _check_text(value, what)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise StorageInputError(f"{what} is {value}, which JSON cannot hold")
+        return value
+    if isinstance(value, Mapping):
+        cleaned: dict[str, JSON] = {}
+        for key, item in value.items():
+            _check_text(key, f"a key in {what}")
+            cleaned[key] = _clean_json(item, f"{what}[{key!r}]")
+        return cleaned
+    if isinstance(value, list | tuple):
+        return [_clean_json(item, f"{what}[{index}]") for index, item in enumerate(value)]
+    raise StorageInputError(
+        f"{what} is a {type(value).__name__}; answers must be JSON values (text, numbers, "
+        "true/false, lists, objects) — convert dates and decimals to text first"
+    )
+
+
+def _clean_answers(answers: Mapping[str, JSONInput]) -> dict[str, JSON]:
+    return {
+        _check_text(question_id, "a question id"): _clean_json(value, f"the answer to {question_id!r}")
+        for question_id, value in answers.items()
+    }
+
+
+def _dump(value: JSON) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _indexed_values(value: JSON) -> Iterator[str]:
+    """The values of one answer worth an index row: "carer" -> "carer"; ["a", "b"] -> "a", "b".
+
+    True/false and numbers are indexed as their JSON text; objects (addresses, grids) and long
+    text are not, as nobody counts or filters on them.
+    """
+    items = value if isinstance(value, list) else [value]
+    seen: set[str] = set()
+    for item in items:
+        if isinstance(item, bool | int | float):
+            text = json.dumps(item)
+        elif isinstance(item, str) and 0 < len(item) <= _INDEXED_VALUE_LENGTH:
+            text = item
+        else:
+            continue
+        if text not in seen:
+            seen.add(text)
+            yield text
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+def _new_reference(prefix: str) -> str:
+    """A fresh reference: "CPB" -> "CPB-7K3P-2QXD" (30**8 possibilities after the prefix)."""
+    characters = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+    return f"{prefix}-{characters[:4]}-{characters[4:]}"
+
+
+def _parse_id(value: str, what: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except (ValueError, TypeError, AttributeError):
+        raise NotFound(f"no {what} with id {value!r}") from None
+
+
+# --- drafts and submissions ----------------------------------------------------------------------
+
+
+async def record_form_version(slug: str, version: str, definition: JSONInput) -> None:
+    """Remember a form version's definition; recording the same version again changes nothing."""
+    _check_text(slug, "the form slug")
+    _check_text(version, "the form version")
+    text = _dump(_clean_json(definition, "the form definition"))
+    async with _writing() as connection:
+        exists = await FormVersion.filter(slug=slug, version=version).using_db(connection).exists()
+        if not exists:
+            await FormVersion.create(
+                slug=slug, version=version, definition=text, first_seen=_now(), using_db=connection
+            )
+
+
+async def create_draft(slug: str, version: str, language: str) -> tuple[Draft, str]:
+    """Start a draft on a recorded form version; returns it and its resume token (never stored)."""
+    _check_text(language, "the language")
+    token = secrets.token_urlsafe(32)
+    now = _now()
+    async with _writing() as connection:
+        form_version = await FormVersion.filter(slug=slug, version=version).using_db(connection).first()
+        if form_version is None:
+            raise NotFound(f"form {slug!r} version {version!r} has not been recorded")
+        response = await Response.create(
+            id=uuid.uuid4(),
+            form_version=form_version,
+            form_slug=slug,
+            language=language,
+            status=DRAFT,
+            resume_token_hash=_hash_token(token),
+            started_at=now,
+            updated_at=now,
+            using_db=connection,
+        )
+    draft = Draft(
+        id=str(response.id),
+        form_slug=slug,
+        version=version,
+        language=language,
+        answers=MappingProxyType({}),
+        status=DRAFT,
+        started_at=now,
+        updated_at=now,
+    )
+    return draft, token
+
+
+async def get_draft(draft_id: str) -> Draft:
+    """The draft (or submitted draft) with this id, with its answers."""
+    key = _parse_id(draft_id, "draft")
+    async with in_transaction() as connection:
+        response = await _response(connection, key)
+        return await _draft(connection, response)
+
+
+async def find_draft_by_token(token: str, *, changed_after: dt.datetime | None = None) -> Draft | None:
+    """The unsubmitted draft a resume token opens, if it was changed after `changed_after`."""
+    if not isinstance(token, str) or not _TOKEN.fullmatch(token):
+        return None
+    async with in_transaction() as connection:
+        query = Response.filter(resume_token_hash=_hash_token(token), status=DRAFT)
+        if changed_after is not None:
+            query = query.filter(updated_at__gt=changed_after)
+        response = await query.using_db(connection).select_related("form_version").first()
+        if response is None:
+            return None
+        return await _draft(connection, response)
+
+
+async def save_answers(draft_id: str, answers: Mapping[str, JSONInput], remove: Iterable[str] = ()) -> Draft:
+    """Save one page: set `answers`, delete the answers to `remove`, all or nothing."""
+    key = _parse_id(draft_id, "draft")
+    cleaned = _clean_answers(answers)
+    removed = {_check_text(question_id, "a question id to remove") for question_id in remove}
+    if both := removed & cleaned.keys():
+        raise StorageInputError(f"{sorted(both)} cannot be both saved and removed")
+    async with _writing() as connection:
+        response = await _locked_draft(connection, key)
+        changed = removed | cleaned.keys()
+        if changed:
+            await Answer.filter(response_id=key, question_id__in=changed).using_db(connection).delete()
+        await Answer.bulk_create(
+            [Answer(response_id=key, question_id=q, value=_dump(v)) for q, v in cleaned.items()],
+            using_db=connection,
+        )
+        response.updated_at = _now()
+        await response.save(update_fields=["updated_at"], using_db=connection)
+        draft = await _draft(connection, response)
+    return draft
+
+
+async def submit(draft_id: str, final_answers: Mapping[str, JSONInput], reference_prefix: str) -> Submission:
+    """Submit a draft with its final answers and give it a reference, in one transaction.
+
+    Submitting again (a double click, the back button, a retry after a timeout) returns the first
+    submission unchanged and stores nothing.
+    """
+    if not isinstance(reference_prefix, str) or not _REFERENCE_PREFIX.fullmatch(reference_prefix):
+        raise StorageInputError(f"reference prefix {reference_prefix!r} must be 2 to 5 capital letters")
+    key = _parse_id(draft_id, "draft")
+    cleaned = _clean_answers(final_answers)
+    async with _writing() as connection:
+        response = await _response(connection, key, lock=True)
+        if response.status == SUBMITTED:
+            return await _submission(connection, response)
+        await Answer.filter(response_id=key).using_db(connection).delete()
+        await Answer.bulk_create(
+            [Answer(response_id=key, question_id=q, value=_dump(v)) for q, v in cleaned.items()],
+            using_db=connection,
+        )
+        await AnswerValue.bulk_create(
+            list(_answer_value_rows(key, response.form_slug, cleaned)), using_db=connection
+        )
+        now = _now()
+        response.reference = await _assign_reference(connection, key, reference_prefix)
+        response.status = SUBMITTED
+        response.submitted_at = now
+        response.updated_at = now
+        await response.save(update_fields=["status", "submitted_at", "updated_at"], using_db=connection)
+        submission = await _submission(connection, response)
+    return submission
+
+
+async def get_submission(reference: str) -> Submission | None:
+    if not isinstance(reference, str) or "\x00" in reference:
+        return None
+    async with in_transaction() as connection:
+        response = (
+            await Response.filter(reference=reference.upper(), status=SUBMITTED)
+            .using_db(connection)
+            .select_related("form_version")
+            .first()
+        )
+        return None if response is None else await _submission(connection, response)
+
+
+async def expire_drafts(last_changed_before: dt.datetime) -> int:
+    """Delete unsubmitted drafts (with their answers and files) last changed before the given time."""
+    stale = Response.filter(status=DRAFT, updated_at__lt=last_changed_before)
+    async with _writing() as connection:
+        ids = await stale.using_db(connection).values_list("id", flat=True)
+        file_rows = (
+            await UploadedFile.filter(response_id__in=ids, path__not_isnull=True)
+            .using_db(connection)
+            .values_list("path")
+        )
+        paths = [str(row[0]) for row in file_rows]
+        await Response.filter(id__in=ids).using_db(connection).delete()
+    _unlink_all(paths)
+    return len(ids)
+
+
+async def import_submissions(
+    slug: str,
+    version: str,
+    language: str,
+    answers_per_response: Iterable[Mapping[str, JSONInput]],
+    reference_prefix: str,
+) -> list[str]:
+    """Store already-submitted responses (from another tool, or a benchmark) in one transaction."""
+    if not _REFERENCE_PREFIX.fullmatch(reference_prefix):
+        raise StorageInputError(f"reference prefix {reference_prefix!r} must be 2 to 5 capital letters")
+    cleaned = [_clean_answers(answers) for answers in answers_per_response]
+    now = _now()
+    references: list[str] = []
+    async with _writing() as connection:
+        form_version = await FormVersion.filter(slug=slug, version=version).using_db(connection).first()
+        if form_version is None:
+            raise NotFound(f"form {slug!r} version {version!r} has not been recorded")
+        responses: list[Response] = []
+        answers: list[Answer] = []
+        values: list[AnswerValue] = []
+        for response_answers in cleaned:
+            key = uuid.uuid4()
+            reference = _new_reference(reference_prefix)
+            references.append(reference)
+            responses.append(
+                Response(
+                    id=key,
+                    form_version=form_version,
+                    form_slug=slug,
+                    language=language,
+                    status=SUBMITTED,
+                    resume_token_hash=_hash_token(secrets.token_urlsafe(32)),
+                    reference=reference,
+                    started_at=now,
+                    updated_at=now,
+                    submitted_at=now,
+                )
+            )
+            answers.extend(
+                Answer(response_id=key, question_id=q, value=_dump(v)) for q, v in response_answers.items()
+            )
+            values.extend(_answer_value_rows(key, slug, response_answers))
+        await Response.bulk_create(responses, batch_size=1000, using_db=connection)
+        await Answer.bulk_create(answers, batch_size=1000, using_db=connection)
+        await AnswerValue.bulk_create(values, batch_size=1000, using_db=connection)
+    return references
+
+
+# --- for reviewers --------------------------------------------------------------------------------
+
+
+async def count_by_answer(slug: str, question_id: str) -> dict[str, int]:
+    """How many submissions gave each value: {"carer": 120, "young_person": 80}; true/false as "true"."""
+    rows = (
+        await AnswerValue.filter(form_slug=slug, question_id=question_id)
+        .group_by("value")
+        .annotate(count=Count("id"))
+        .values_list("value", "count")
+    )
+    return {str(value): int(count) for value, count in rows}
+
+
+async def count_submissions(slug: str, *, answer: tuple[str, str] | None = None) -> int:
+    """How many submissions a form has, or how many gave `answer` = (question id, value)."""
+    return int(await _submissions_query(slug, answer).count())
+
+
+async def find_submissions(
+    slug: str, *, answer: tuple[str, str] | None = None, limit: int = 50, offset: int = 0
+) -> list[Submission]:
+    """A page of a form's submissions, newest first, optionally only those that gave `answer`."""
+    async with in_transaction() as connection:
+        responses = (
+            await _submissions_query(slug, answer)
+            .using_db(connection)
+            .select_related("form_version")
+            .order_by("-submitted_at", "-id")
+            .offset(offset)
+            .limit(limit)
+        )
+        answers = await _answers_of(connection, [response.id for response in responses])
+    return [_as_submission(response, answers.get(response.id, {})) for response in responses]
+
+
+def _submissions_query(slug: str, answer: tuple[str, str] | None) -> Any:
+    query = Response.filter(form_slug=slug, status=SUBMITTED)
+    if answer is not None:
+        question_id, value = answer
+        matching = AnswerValue.filter(form_slug=slug, question_id=question_id, value=value)
+        query = query.filter(id__in=Subquery(matching.values("response_id")))
+    return query
+
+
+# --- files ------------------------------------------------------------------------------------------
+
+
+async def store_file(
+    draft_id: str,
+    question_id: str,
+    filename: str,
+    content_type: str,
+    data: bytes,
+    *,
+    upload_dir: Path | None = None,
+) -> StoredFile:
+    """Keep an uploaded file for a draft, in the database or (with `upload_dir`) as a file there."""
+    key = _parse_id(draft_id, "draft")
+    for text, what in (
+        (question_id, "the question id"),
+        (filename, "the file name"),
+        (content_type, "the content type"),
+    ):
+        _check_text(text, what)
+    file_id = uuid.uuid4()
+    checksum = hashlib.sha256(data).hexdigest()
+    path = None if upload_dir is None else _write_durably(upload_dir / file_id.hex, data)
+    try:
+        async with _writing() as connection:
+            await _locked_draft(connection, key)
+            row = await UploadedFile.create(
+                id=file_id,
+                response_id=key,
+                question_id=question_id,
+                filename=filename,
+                content_type=content_type,
+                size=len(data),
+                sha256=checksum,
+                data=data if path is None else None,
+                path=None if path is None else str(path),
+                created_at=_now(),
+                using_db=connection,
+            )
+    except BaseException:
+        if path is not None:
+            _unlink_all([str(path)])
+        raise
+    return _as_stored_file(row)
+
+
+async def get_file(file_id: str) -> tuple[StoredFile, bytes]:
+    """A stored file and its bytes; raises StorageError if the bytes no longer match their checksum."""
+    key = _parse_id(file_id, "file")
+    row = await UploadedFile.get_or_none(id=key)
+    if row is None:
+        raise NotFound(f"no file with id {file_id!r}")
+    data = bytes(row.data or b"") if row.path is None else await asyncio.to_thread(Path(row.path).read_bytes)
+    if hashlib.sha256(data).hexdigest() != row.sha256:
+        raise StorageError(f"file {file_id} is damaged: its bytes no longer match their checksum")
+    return _as_stored_file(row), data
+
+
+async def delete_file(file_id: str) -> bool:
+    """Delete a draft's file; False if there was none. A submitted response's files are kept."""
+    key = _parse_id(file_id, "file")
+    async with _writing() as connection:
+        row = await UploadedFile.filter(id=key).using_db(connection).select_related("response").first()
+        if row is None:
+            return False
+        if row.response.status != DRAFT:
+            raise AlreadySubmitted(f"file {file_id} belongs to a submitted response")
+        await row.delete(using_db=connection)
+    if row.path is not None:
+        _unlink_all([row.path])
+    return True
+
+
+def _write_durably(path: Path, data: bytes) -> Path:
+    """Write the file and fsync it and its directory, so the row never points at lost bytes."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    with partial.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    partial.replace(path)
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+    return path
+
+
+def _unlink_all(paths: Iterable[str]) -> None:
+    for path in paths:
+        Path(path).unlink(missing_ok=True)
+
+
+# --- reading rows ----------------------------------------------------------------------------------
+
+
+async def _response(connection: BaseDBAsyncClient, key: uuid.UUID, *, lock: bool = False) -> Response:
+    query = Response.filter(id=key).using_db(connection)
+    if lock:
+        # Serialises saves and submits of one draft on PostgreSQL; SQLite's IMMEDIATE
+        # transaction already lets one writer in at a time.
+        query = query.select_for_update()
+    response = await query.first()
+    if response is None:
+        raise NotFound(f"no draft with id {key}")
+    await response.fetch_related("form_version", using_db=connection)
+    return response
+
+
+async def _locked_draft(connection: BaseDBAsyncClient, key: uuid.UUID) -> Response:
+    response = await _response(connection, key, lock=True)
+    if response.status != DRAFT:
+        raise AlreadySubmitted(f"draft {key} has been submitted as {response.reference}")
+    return response
+
+
+async def _answers_of(
+    connection: BaseDBAsyncClient, keys: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, dict[str, JSON]]:
+    found: dict[uuid.UUID, dict[str, JSON]] = {key: {} for key in keys}
+    if keys:
+        rows = (
+            await Answer.filter(response_id__in=keys)
+            .using_db(connection)
+            .order_by("id")
+            .values_list("response_id", "question_id", "value")
+        )
+        for response_id, question_id, value in rows:
+            found[uuid.UUID(str(response_id))][question_id] = json.loads(value)
+    return found
+
+
+async def _draft(connection: BaseDBAsyncClient, response: Response) -> Draft:
+    answers = (await _answers_of(connection, [response.id]))[response.id]
+    return Draft(
+        id=str(response.id),
+        form_slug=response.form_slug,
+        version=response.form_version.version,
+        language=response.language,
+        answers=MappingProxyType(answers),
+        status=SUBMITTED if response.status == SUBMITTED else DRAFT,
+        started_at=response.started_at,
+        updated_at=response.updated_at,
+        reference=response.reference,
+    )
+
+
+async def _submission(connection: BaseDBAsyncClient, response: Response) -> Submission:
+    answers = (await _answers_of(connection, [response.id]))[response.id]
+    return _as_submission(response, answers)
+
+
+def _as_submission(response: Response, answers: dict[str, JSON]) -> Submission:
+    if response.reference is None or response.submitted_at is None:
+        raise StorageError(f"response {response.id} is not submitted")
+    return Submission(
+        reference=response.reference,
+        draft_id=str(response.id),
+        form_slug=response.form_slug,
+        version=response.form_version.version,
+        language=response.language,
+        answers=MappingProxyType(answers),
+        started_at=response.started_at,
+        submitted_at=response.submitted_at,
+        review_status=response.review_status,
+    )
+
+
+def _as_stored_file(row: UploadedFile) -> StoredFile:
+    return StoredFile(
+        id=str(row.id),
+        draft_id=str(row.response_id),  # type: ignore[attr-defined]
+        question_id=row.question_id,
+        filename=row.filename,
+        content_type=row.content_type,
+        size=row.size,
+        sha256=row.sha256,
+        created_at=row.created_at,
+    )
+
+
+def _answer_value_rows(key: uuid.UUID, slug: str, answers: Mapping[str, JSON]) -> Iterator[AnswerValue]:
+    for question_id, value in answers.items():
+        for text in _indexed_values(value):
+            yield AnswerValue(response_id=key, form_slug=slug, question_id=question_id, value=text)
+
+
+async def _assign_reference(connection: BaseDBAsyncClient, key: uuid.UUID, prefix: str) -> str:
+    """Give the response a reference no other response has, retrying on the rare collision."""
+    for _ in range(_REFERENCE_ATTEMPTS):
+        reference = _new_reference(prefix)
+        try:
+            # A savepoint, so a collision rolls back only this update and not the submission.
+            async with in_transaction() as savepoint:
+                await Response.filter(id=key).using_db(savepoint).update(reference=reference)
+        except IntegrityError:
+            continue
+        return reference
+    raise StorageError(f"could not find an unused reference after {_REFERENCE_ATTEMPTS} attempts")
