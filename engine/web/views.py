@@ -1,0 +1,120 @@
+"""What a question template is given: the question, the raw input, its error, the language.
+
+Every `templates/questions/<type>.html` receives one `QuestionView` named `view`, built the same way
+for the journey (with the respondent's input and errors) and for the preview (empty). Follow-up
+questions revealed inside an option get a child view sharing the page's input and errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+
+from engine.definition import EMPTY_MAPPING, PIPE_PATTERN, Option, Question, Text
+
+#: Languages written right to left; the page gets dir="rtl" for them.
+RTL_LANGUAGES = frozenset({"ar", "dv", "fa", "he", "ps", "sd", "ug", "ur", "yi", "ckb"})
+
+
+def text_direction(language: str) -> str:
+    """'rtl' for right-to-left languages ("ur", "ar-EG"), otherwise 'ltr'."""
+    return "rtl" if language.split("-")[0].lower() in RTL_LANGUAGES else "ltr"
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One error shown on a page: the words, and the id of the input the summary links to.
+
+    `parts` names the parts of a composite answer in error (a date's "day"), so only they are
+    highlighted; empty means the whole answer.
+    """
+
+    question_id: str
+    code: str
+    message: str
+    target: str
+    parts: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class QuestionView:
+    """A question ready to render.
+
+    `raw` maps HTML field names to what was submitted (a list, as checkboxes send several), so the
+    page shows back exactly what the person typed. `options` is the question's options after
+    show-if filtering (None: all of them). `piped` holds display strings for ((question_id)).
+    """
+
+    question: Question
+    language: str
+    easy_read: bool = False
+    is_heading: bool = False
+    raw: Mapping[str, Sequence[str]] = field(default_factory=lambda: MappingProxyType({}))
+    errors: Mapping[str, FieldError] = field(default_factory=lambda: MappingProxyType({}))
+    piped: Mapping[str, str] = field(default_factory=lambda: EMPTY_MAPPING)
+    visible_options: tuple[Option, ...] | None = None
+
+    @property
+    def id(self) -> str:
+        return self.question.id
+
+    @property
+    def error(self) -> FieldError | None:
+        return self.errors.get(self.question.id)
+
+    @property
+    def inline_error(self) -> FieldError | None:
+        """The error shown under the question's hint: not one that belongs to its "please say" box."""
+        error = self.error
+        if error is None or error.target == f"{self.id}__other":
+            return None
+        return error
+
+    @property
+    def options(self) -> tuple[Option, ...]:
+        return self.question.options if self.visible_options is None else self.visible_options
+
+    def text(self, text: Text | None) -> str:
+        """The text in this language and reading level, with earlier answers piped in."""
+        if text is None:
+            return ""
+        chosen = text.get(self.language, self.easy_read)
+        return PIPE_PATTERN.sub(lambda match: self.piped.get(match.group(1), ""), chosen)
+
+    @property
+    def label(self) -> str:
+        return self.text(self.question.label)
+
+    @property
+    def hint(self) -> str:
+        return self.text(self.question.hint)
+
+    def value(self, name: str | None = None) -> str:
+        """The first raw value sent for field `name` (default: the question id), or ''."""
+        values = self.raw.get(name or self.question.id, ())
+        return values[0] if values else ""
+
+    def chosen(self, name: str | None = None) -> Sequence[str]:
+        return self.raw.get(name or self.question.id, ())
+
+    def part_in_error(self, part: str) -> bool:
+        error = self.inline_error
+        return error is not None and (not error.parts or part in error.parts)
+
+    def describedby(self, *extra: str, hint: bool = True) -> str:
+        """The aria-describedby value: the hint id, then any `extra` ids, then the error id."""
+        ids = [f"{self.id}-hint"] if hint and self.question.hint is not None else []
+        ids.extend(extra)
+        if self.inline_error is not None:
+            ids.append(f"{self.id}-error")
+        return " ".join(ids)
+
+    def option_id(self, index: int, prefix: str | None = None) -> str:
+        """Ids of choice inputs: the first is the question id, then "<qid>-2", "<qid>-3", …"""
+        base = prefix or self.id
+        return base if index == 0 else f"{base}-{index + 1}"
+
+    def child(self, question: Question) -> QuestionView:
+        """The view of a follow-up question revealed inside one of this question's options."""
+        return replace(self, question=question, is_heading=False, visible_options=None)
