@@ -780,26 +780,79 @@ class Consent(QuestionType[bool]):
 # --- files ----------------------------------------------------------------------------------------------
 
 #: `accept` extension -> the content type `sniff_content_type` reports for such a file.
-#: Plain text and CSV cannot be told apart by content, so both are "text/plain".
+#: Some files cannot be told apart by content: plain text and CSV are both "text/plain", and the
+#: Office 97 formats (doc, xls, ppt) share one container, "application/x-ole-storage".
 ACCEPT_CONTENT_TYPES: Mapping[str, str] = MappingProxyType(
     {
         "pdf": "application/pdf",
-        "png": "image/png",
+        "rtf": "application/rtf",
+        "txt": "text/plain",
+        "csv": "text/plain",
+        "doc": "application/x-ole-storage",
+        "xls": "application/x-ole-storage",
+        "ppt": "application/x-ole-storage",
+        "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        "odt": "application/vnd.oasis.opendocument.text",
+        "ods": "application/vnd.oasis.opendocument.spreadsheet",
+        "odp": "application/vnd.oasis.opendocument.presentation",
         "jpg": "image/jpeg",
         "jpeg": "image/jpeg",
+        "png": "image/png",
         "gif": "image/gif",
         "webp": "image/webp",
         "heic": "image/heic",
-        "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "odt": "application/vnd.oasis.opendocument.text",
-        "ods": "application/vnd.oasis.opendocument.spreadsheet",
-        "txt": "text/plain",
-        "csv": "text/plain",
+        "heif": "image/heic",
+        "tif": "image/tiff",
+        "tiff": "image/tiff",
+        "bmp": "image/bmp",
+        "mp3": "audio/mpeg",
+        "m4a": "audio/mp4",
+        "wav": "audio/wav",
+        "mp4": "video/mp4",
+        "mov": "video/quicktime",
     }
 )
 
-_HEIC_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1")
+#: Leading bytes -> content type, for formats recognised by their first bytes alone.
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF-", "application/pdf"),
+    (b"{\\rtf", "application/rtf"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "application/x-ole-storage"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+    (b"II*\x00", "image/tiff"),
+    (b"MM\x00*", "image/tiff"),
+    (b"BM", "image/bmp"),
+    (b"ID3", "audio/mpeg"),
+    (b"\xff\xfb", "audio/mpeg"),
+    (b"\xff\xf3", "audio/mpeg"),
+    (b"\xff\xf2", "audio/mpeg"),
+)
+
+#: ISO media "ftyp" brand -> content type (HEIC photos from phones, MP4 and QuickTime video, M4A).
+_FTYP_BRANDS: Mapping[bytes, str] = MappingProxyType(
+    {
+        **dict.fromkeys(
+            (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"), "image/heic"
+        ),
+        **dict.fromkeys(
+            (b"isom", b"iso2", b"mp41", b"mp42", b"avc1", b"dash", b"3gp4", b"3gp5"), "video/mp4"
+        ),
+        b"qt  ": "video/quicktime",
+        b"M4A ": "audio/mp4",
+    }
+)
+
+#: A name inside an Office Open XML zip -> the document type it marks.
+_OOXML_PARTS: tuple[tuple[bytes, str], ...] = (
+    (b"word/", ACCEPT_CONTENT_TYPES["docx"]),
+    (b"xl/", ACCEPT_CONTENT_TYPES["xlsx"]),
+    (b"ppt/", ACCEPT_CONTENT_TYPES["pptx"]),
+)
 
 
 def sniff_content_type(head: bytes) -> str | None:
@@ -808,18 +861,13 @@ def sniff_content_type(head: bytes) -> str | None:
     b"%PDF-1.7..." -> "application/pdf". Office documents are zip files: the names of their first
     entries ("word/", "xl/") tell them apart, or the "mimetype" entry an OpenDocument file opens with.
     """
-    if head.startswith(b"%PDF-"):
-        return "application/pdf"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if head.startswith((b"GIF87a", b"GIF89a")):
-        return "image/gif"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    if head[4:8] == b"ftyp" and head[8:12] in _HEIC_BRANDS:
-        return "image/heic"
+    for magic, content_type in _MAGIC:
+        if head.startswith(magic):
+            return content_type
+    if head[:4] == b"RIFF" and head[8:12] in (b"WEBP", b"WAVE"):
+        return "image/webp" if head[8:12] == b"WEBP" else "audio/wav"
+    if head[4:8] == b"ftyp":
+        return _FTYP_BRANDS.get(head[8:12])
     if head.startswith(b"PK\x03\x04"):
         return _sniff_zip(head)
     return "text/plain" if _is_text(head) else None
@@ -829,10 +877,9 @@ def _sniff_zip(head: bytes) -> str | None:
     if head[30:38] == b"mimetype":
         declared = head[38:120].split(b"PK", 1)[0].decode("ascii", "replace")
         return declared if declared in ACCEPT_CONTENT_TYPES.values() else None
-    if b"word/" in head:
-        return ACCEPT_CONTENT_TYPES["docx"]
-    if b"xl/" in head:
-        return ACCEPT_CONTENT_TYPES["xlsx"]
+    for part, content_type in _OOXML_PARTS:
+        if part in head:
+            return content_type
     return None
 
 

@@ -14,6 +14,7 @@ import pytest
 
 from engine.definition import Form, Option, Page, Question, Section, Text
 from engine.expressions import ValueKind
+from engine.loader import FILE_EXTENSIONS
 from engine.questions import (
     ACCEPT_CONTENT_TYPES,
     QUESTION_TYPES,
@@ -591,6 +592,16 @@ def test_stored_json_of_the_wrong_shape_is_refused(kind: str, data: object) -> N
         ),
         (b"name,town\nSam,Oxford\n", "text/plain"),
         ("Café ☕".encode()[:-1], "text/plain"),
+        (b"{\\rtf1\\ansi", "application/rtf"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00", "application/x-ole-storage"),
+        (b"II*\x00\x08\x00", "image/tiff"),
+        (b"RIFF\x00\x00\x00\x00WAVEfmt ", "audio/wav"),
+        (b"\x00\x00\x00\x20ftypisom\x00\x00", "video/mp4"),
+        (b"\x00\x00\x00\x14ftypqt  \x00\x00", "video/quicktime"),
+        (
+            b"PK\x03\x04" + b"\x00" * 26 + b"[Content_Types].xml...ppt/slides/slide1.xml",
+            ACCEPT_CONTENT_TYPES["pptx"],
+        ),
         (b"MZ\x90\x00\x03\x00", None),
         (b"PK\x03\x04" + b"\x00" * 40, None),
         (b"", None),
@@ -603,3 +614,7 @@ def test_uploads_are_recognised_by_their_content(head: bytes, content_type: str 
 def test_accepted_content_types_follow_the_authors_extensions() -> None:
     upload = question("file", accept=("pdf", "jpg", "jpeg"))
     assert accepted_content_types(upload) == {"application/pdf", "image/jpeg"}
+
+
+def test_every_extension_an_author_may_accept_has_a_content_type_to_check_uploads_against() -> None:
+    assert set(ACCEPT_CONTENT_TYPES) >= FILE_EXTENSIONS
