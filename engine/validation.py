@@ -180,8 +180,8 @@ def _check_raw(kind: QuestionType[Any], question: Question, raw: RawData) -> Non
     # screen readers; an over-long value is refused before any parsing spends time on it.
     limit = max(kind.raw_limit, question.max_length or 0)
     for name in kind.field_names(question):
-        if name.endswith("__other"):
-            continue
+        if name == f"{question.id}__other":
+            continue  # checked as a question of its own, and only when its option is chosen
         part = name.removeprefix(f"{question.id}-") if name != question.id else None
         for value in raw.get(name, ()):
             if any(_unsafe(char) for char in value):
