@@ -278,12 +278,15 @@ class AuditEvent(Model):
 def storage_config(database_url: str) -> dict[str, Any]:
     """The tortoise configuration for DATABASE_URL, for RegisterTortoise and the tortoise CLI.
 
-    storage_config("sqlite:///srv/coform.sqlite3")["connections"]["default"]["credentials"]
+    storage_config("sqlite:///srv/coform.sqlite3")["connections"]["sqlite"]["credentials"]
         == {"file_path": "/srv/coform.sqlite3", "busy_timeout": 30000, "journal_mode": "WAL",
             "synchronous": "FULL", "foreign_keys": "ON", "journal_size_limit": 16384}
     """
     connection = expand_db_url(database_url)
-    if connection["engine"] == "tortoise.backends.sqlite":
+    # tortoise caches each model's SQL per connection name for the whole process, so the name
+    # says the dialect: tests that use SQLite and then PostgreSQL must not share cached SQL.
+    alias = "sqlite" if connection["engine"] == "tortoise.backends.sqlite" else "postgres"
+    if alias == "sqlite":
         credentials = connection["credentials"]
         # tortoise runs these as PRAGMAs in this order when it connects. The busy timeout comes
         # first so that switching a new file to WAL waits for other processes instead of failing;
@@ -297,12 +300,12 @@ def storage_config(database_url: str) -> dict[str, Any]:
             **credentials,
         }
     return {
-        "connections": {"default": connection},
+        "connections": {alias: connection},
         "apps": {
             APP_LABEL: {
                 "models": ["engine.storage"],
                 "migrations": "engine.migrations",
-                "default_connection": "default",
+                "default_connection": alias,
             }
         },
         "use_tz": True,
@@ -315,8 +318,8 @@ TORTOISE_ORM = storage_config(Settings.from_environ().database_url)
 
 
 def _prepare_sqlite_directory(config: Mapping[str, Any]) -> None:
-    connection = config["connections"]["default"]
-    if connection["engine"] == "tortoise.backends.sqlite":
+    connection = config["connections"].get("sqlite")
+    if connection is not None and connection["engine"] == "tortoise.backends.sqlite":
         file_path = connection["credentials"]["file_path"]
         if file_path != ":memory:":
             Path(file_path).parent.mkdir(parents=True, exist_ok=True)
@@ -324,7 +327,10 @@ def _prepare_sqlite_directory(config: Mapping[str, Any]) -> None:
 
 @asynccontextmanager
 async def connect(database_url: str) -> AsyncIterator[None]:
-    """Open the database for this process (the CLI, scripts and tests; the app uses RegisterTortoise)."""
+    """Open the database for this process (the CLI, scripts and tests; the app uses RegisterTortoise).
+
+    tortoise keeps some state on the model classes, so a process has one database open at a time.
+    """
     config = storage_config(database_url)
     _prepare_sqlite_directory(config)
     context = TortoiseContext()
@@ -414,6 +420,18 @@ async def _writing() -> AsyncIterator[BaseDBAsyncClient]:
             await connection.execute_query("ROLLBACK")
             await connection.execute_query("BEGIN IMMEDIATE")
         yield connection
+
+
+async def sqlite_pragmas() -> dict[str, str]:
+    """journal_mode, synchronous, busy_timeout and foreign_keys as the live SQLite connection has them."""
+    async with in_transaction() as connection:
+        if connection.capabilities.dialect != "sqlite":
+            raise StorageError("the database is not SQLite")
+        found: dict[str, str] = {}
+        for pragma in ("journal_mode", "synchronous", "busy_timeout", "foreign_keys"):
+            _, rows = await connection.execute_query(f"PRAGMA {pragma}")
+            found[pragma] = str(rows[0][0])
+        return found
 
 
 # --- checking what is stored ---------------------------------------------------------------------
@@ -517,12 +535,16 @@ async def record_form_version(slug: str, version: str, definition: JSONInput) ->
     _check_text(slug, "the form slug")
     _check_text(version, "the form version")
     text = _dump(_clean_json(definition, "the form definition"))
-    async with _writing() as connection:
-        exists = await FormVersion.filter(slug=slug, version=version).using_db(connection).exists()
-        if not exists:
-            await FormVersion.create(
-                slug=slug, version=version, definition=text, first_seen=_now(), using_db=connection
-            )
+    try:
+        async with _writing() as connection:
+            exists = await FormVersion.filter(slug=slug, version=version).using_db(connection).exists()
+            if not exists:
+                await FormVersion.create(
+                    slug=slug, version=version, definition=text, first_seen=_now(), using_db=connection
+                )
+    except IntegrityError:
+        # Another worker recorded the same version between our check and our insert.
+        return
 
 
 async def create_draft(slug: str, version: str, language: str) -> tuple[Draft, str]:

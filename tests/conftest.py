@@ -1,0 +1,56 @@
+"""Fixtures shared by every test: a fresh, empty database per test, on SQLite and on PostgreSQL.
+
+`database_url` alone gives a URL (for tests that start the app); `storage` also migrates that
+database and opens it for this process, for tests that call engine.storage directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+import engine.storage
+
+#: Where the test PostgreSQL server listens (trust auth); each test gets its own database there.
+POSTGRES_SERVER = os.environ.get("COFORM_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite://{tmp_path / 'coform.sqlite3'}"
+        return
+    name = f"coform_test_{uuid.uuid4().hex[:16]}"
+    try:
+        asyncio.run(_on_postgres_server(f'CREATE DATABASE "{name}"'))
+    except (OSError, asyncpg.PostgresError) as error:
+        reason = f"PostgreSQL is not reachable at {POSTGRES_SERVER} ({error})"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason}; CI must run every test against PostgreSQL")
+        pytest.skip(reason)
+    try:
+        yield f"{POSTGRES_SERVER}/{name}"
+    finally:
+        # WITH (FORCE) ends connections a failed test may have left open, so nothing is left behind.
+        asyncio.run(_on_postgres_server(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+async def storage(database_url: str) -> AsyncIterator[str]:
+    await engine.storage.migrate(database_url)
+    async with engine.storage.connect(database_url):
+        yield database_url
+
+
+async def _on_postgres_server(statement: str) -> None:
+    connection = await asyncpg.connect(f"{POSTGRES_SERVER}/postgres", timeout=5)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
