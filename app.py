@@ -53,12 +53,14 @@ def create_app(settings: Settings | None = None, forms: Mapping[str, Form] | Non
     app = Starlette(
         debug=settings.debug,
         routes=[*pages.routes, Mount("/static", StaticFiles(directory=STATIC_DIR), name="static")],
+        # Outermost first. The CSRF secret is made before the body limit can answer 413, because
+        # every page, the 413 page included, is rendered with a token.
         middleware=[
             Middleware(SecurityHeadersMiddleware),
+            Middleware(CsrfMiddleware, secure=settings.secure_cookies),
             Middleware(
                 BodyLimitMiddleware, max_bytes=settings.max_body_bytes, reject=error_pages.reject_too_large
             ),
-            Middleware(CsrfMiddleware, secure=settings.secure_cookies),
         ],
         exception_handlers={HTTPException: error_pages.http_error, Exception: error_pages.server_error},
         lifespan=lifespan,

@@ -11,7 +11,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
-from engine.definition import EMPTY_MAPPING, PIPE_PATTERN, Option, Question, Text
+from engine.definition import PIPE_PATTERN, Option, Question, Text
+from engine.questions import QUESTION_TYPES
+from engine.validation import FieldError
 
 #: Languages written right to left; the page gets dir="rtl" for them.
 RTL_LANGUAGES = frozenset({"ar", "dv", "fa", "he", "ps", "sd", "ug", "ur", "yi", "ckb"})
@@ -20,21 +22,6 @@ RTL_LANGUAGES = frozenset({"ar", "dv", "fa", "he", "ps", "sd", "ug", "ur", "yi",
 def text_direction(language: str) -> str:
     """'rtl' for right-to-left languages ("ur", "ar-EG"), otherwise 'ltr'."""
     return "rtl" if language.split("-")[0].lower() in RTL_LANGUAGES else "ltr"
-
-
-@dataclass(frozen=True)
-class FieldError:
-    """One error shown on a page: the words, and the id of the input the summary links to.
-
-    `parts` names the parts of a composite answer in error (a date's "day"), so only they are
-    highlighted; empty means the whole answer.
-    """
-
-    question_id: str
-    code: str
-    message: str
-    target: str
-    parts: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -52,7 +39,7 @@ class QuestionView:
     is_heading: bool = False
     raw: Mapping[str, Sequence[str]] = field(default_factory=lambda: MappingProxyType({}))
     errors: Mapping[str, FieldError] = field(default_factory=lambda: MappingProxyType({}))
-    piped: Mapping[str, str] = field(default_factory=lambda: EMPTY_MAPPING)
+    piped: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     visible_options: tuple[Option, ...] | None = None
 
     @property
@@ -67,7 +54,7 @@ class QuestionView:
     def inline_error(self) -> FieldError | None:
         """The error shown under the question's hint: not one that belongs to its "please say" box."""
         error = self.error
-        if error is None or error.target == f"{self.id}__other":
+        if error is None or error.target_id == f"{self.id}__other":
             return None
         return error
 
@@ -99,8 +86,16 @@ class QuestionView:
         return self.raw.get(name or self.question.id, ())
 
     def part_in_error(self, part: str) -> bool:
+        """Whether a part of a composite answer (a date's "day") is highlighted as in error.
+
+        An error aimed at one part ("dob-month") highlights that part; one aimed at the answer's
+        first field (a missing or impossible date) highlights every part.
+        """
         error = self.inline_error
-        return error is not None and (not error.parts or part in error.parts)
+        if error is None:
+            return False
+        first_field = QUESTION_TYPES[self.question.type].field_names(self.question)[0]
+        return error.target_id in (f"{self.id}-{part}", first_field)
 
     def describedby(self, *extra: str, hint: bool = True) -> str:
         """The aria-describedby value: the hint id, then any `extra` ids, then the error id."""
