@@ -139,12 +139,12 @@ async def test_a_resume_token_opens_its_draft_and_only_its_hash_is_stored() -> N
     await storage.save_answers(draft.id, {"role": "carer"})
 
     found = await storage.find_draft_by_token(token)
-    stored = await storage.Response.all().values_list("resume_token_hash", flat=True)
+    stored = await storage.Response.all().values_list("resume_token_hash")
 
     assert found is not None
     assert (found.id, found.answers) == (draft.id, {"role": "carer"})
     assert len(token) >= 22  # URL-safe base64: 22 characters carry 128 bits
-    assert stored == [hashlib.sha256(token.encode()).hexdigest()]
+    assert stored == [(hashlib.sha256(token.encode()).hexdigest(),)]
 
 
 @pytest.mark.parametrize("token", ["", "short", "x" * 43, "not a token at all!", "ab\x00" * 10])
