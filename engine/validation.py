@@ -141,7 +141,8 @@ class _Run:
         except Invalid as problem:
             if problem.code == "required":
                 problem = Invalid("other_required", option=option.label)
-            self.errors[other.id] = _field_error(other, kind, problem, self.language)
+            # Still one error per question: the parent's, linking to the "please say" box.
+            self.errors[question.id] = _field_error(other, kind, problem, self.language)
             return
         if not isinstance(value, _Absent):
             self.clean[other.id] = value

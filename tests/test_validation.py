@@ -171,9 +171,9 @@ def test_other_text_is_kept_only_when_the_other_option_is_chosen() -> None:
     assert with_other.answers == {"heard": "other", "heard__other": "Local radio"}
 
 
-def test_missing_other_text_asks_for_it_and_links_to_its_box() -> None:
+def test_missing_other_text_is_the_questions_error_and_links_to_its_box() -> None:
     heard = ask("heard", "radios", options=(choice("poster"), choice("other", other=True)))
-    error = submit(page_of(heard), {"heard": ["other"], "heard__other": [" "]}).errors["heard__other"]
+    error = submit(page_of(heard), {"heard": ["other"], "heard__other": [" "]}).errors["heard"]
     assert (error.code, error.message, error.target_id) == (
         "other_required",
         "Enter your answer for “Other”",
@@ -183,9 +183,8 @@ def test_missing_other_text_asks_for_it_and_links_to_its_box() -> None:
 
 def test_other_text_is_checked_for_unsafe_characters_too() -> None:
     heard = ask("heard", "checkboxes", options=(choice("other", other=True),))
-    assert submit(page_of(heard), {"heard": ["other"], "heard__other": ["a\x00"]}).errors[
-        "heard__other"
-    ].code == ("invalid_characters")
+    error = submit(page_of(heard), {"heard": ["other"], "heard__other": ["a\x00"]}).errors["heard"]
+    assert (error.code, error.target_id) == ("invalid_characters", "heard__other")
 
 
 def test_a_hidden_option_cannot_be_chosen() -> None:
