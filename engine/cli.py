@@ -19,6 +19,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_migrate(args: argparse.Namespace) -> int:
+    """Bring DATABASE_URL's schema up to date; safe while other workers start and do the same."""
+    import asyncio
+
+    from engine import storage
+    from engine.settings import Settings
+
+    applied = asyncio.run(storage.migrate(Settings.from_environ().database_url))
+    print("\n".join(f"applied {name}" for name in applied) or "the database is up to date")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="coform", description="Accessible forms for co-production.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -28,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
     serve.set_defaults(handler=cmd_serve)
+
+    migrate = commands.add_parser("migrate", help="create or upgrade the database at DATABASE_URL")
+    migrate.set_defaults(handler=cmd_migrate)
 
     return parser
 
