@@ -7,8 +7,61 @@ listed in `build_parser` so `coform --help` shows them all.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+
+from engine.definition import Form
+from engine.loader import DefinitionError, DefinitionErrors, language_schema, load_form, load_forms
+from engine.settings import Settings
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Check form files (or folders of them): print every mistake and exit 1, or a summary per form."""
+    paths: list[Path] = args.paths or [Settings.from_environ().forms_dir]
+    forms: list[Form] = []
+    errors: list[DefinitionError] = []
+    for path in paths:
+        if path.is_dir():
+            found, problems = load_forms(path)
+            forms.extend(found.values())
+            errors.extend(problems)
+        elif path.is_file():
+            try:
+                forms.append(load_form(path))
+            except DefinitionErrors as problems:
+                errors.extend(problems.errors)
+        else:
+            print(f"{path}: no such file or folder", file=sys.stderr)
+            return 2
+    for error in errors:
+        print(error)
+    if errors:
+        print(f"{len(errors)} mistake{'s' if len(errors) != 1 else ''} found", file=sys.stderr)
+        return 1
+    for form in forms:
+        print(summary_line(form))
+    return 0
+
+
+def summary_line(form: Form) -> str:
+    """'every-question-type: Example (24 pages, 31 questions, version f24a7b5e1c2d)'."""
+    questions = sum(1 for question in form.iter_questions() if not question.is_content)
+    return (
+        f"{form.slug}: {form.title} ({len(form.pages)} pages, {questions} questions, "
+        f"version {form.version[:12]})"
+    )
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    """Print the JSON Schema of the form language (committed as forms/schema.json)."""
+    print(schema_text())
+    return 0
+
+
+def schema_text() -> str:
+    return json.dumps(language_schema(), indent=2, ensure_ascii=False)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -34,6 +87,13 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="coform", description="Accessible forms for co-production.")
     commands = parser.add_subparsers(dest="command", required=True)
+
+    check = commands.add_parser("check", help="check form definitions and report every mistake")
+    check.add_argument("paths", nargs="*", type=Path, help="form files or folders (default: forms/)")
+    check.set_defaults(handler=cmd_check)
+
+    schema = commands.add_parser("schema", help="print the JSON Schema of the form language")
+    schema.set_defaults(handler=cmd_schema)
 
     serve = commands.add_parser("serve", help="serve the forms in forms/")
     serve.add_argument("--host", default="127.0.0.1")

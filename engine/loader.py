@@ -527,7 +527,7 @@ class _Builder:
             line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
             what = problem.problem or "the YAML cannot be read"
             fix = "check the indentation and quoting around here"
-            if "\t" in what or "tab" in what:
+            if "'\\t'" in what:
                 fix = "indent with spaces, not tabs"
             self.error_at(line, column, f"YAML syntax: {what}", fix)
             return None
@@ -1530,7 +1530,7 @@ class _Builder:
                 else "pipe the id of a question asked on an earlier page"
             )
             return f"{shown} is not a question of this form", fix
-        if pending.page is not None and known.page == pending.page and known.order > pending.order:
+        if pending.page is not None and known.page == pending.page and known.order >= pending.order:
             if pending.what == "piped text":
                 return (
                     f"{shown} is asked on this same page, so there is no answer to show yet",
@@ -1691,8 +1691,9 @@ def _example_keys(kind: str) -> str:
 
 
 def _suggest_id(value: str) -> str:
-    """'Not sure?' -> 'not_sure'; '1st' -> 'n1st'."""
-    words = re.sub(r"[^a-z0-9]+", "_", value.strip().lower()).strip("_") or "item"
+    """'Not sure?' -> 'not_sure'; 'fullName' -> 'full_name'; '1st' -> 'n1st'."""
+    split = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", value.strip())
+    words = re.sub(r"[^a-z0-9]+", "_", split.lower()).strip("_") or "item"
     return f"n{words}" if words[0].isdigit() else words
 
 
