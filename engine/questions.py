@@ -84,7 +84,9 @@ class QuestionType(Generic[V]):
 
     def is_empty(self, question: Question, raw: RawData) -> bool:
         """Whether nothing was entered in any of the question's fields."""
-        return all(not value.strip() for name in self.field_names(question) for value in raw.get(name, ()))
+        # The first value only, as parse reads: a field posted twice must not look filled in here
+        # and empty to parse.
+        return all(not first_value(raw, name).strip() for name in self.field_names(question))
 
     def parse(self, question: Question, raw: RawData) -> V:
         """The clean answer from non-empty raw input; raises Invalid when it cannot be read."""

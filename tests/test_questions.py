@@ -11,6 +11,8 @@ from types import MappingProxyType
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.definition import Form, Option, Page, Question, Section, Text
 from engine.expressions import ValueKind
@@ -618,3 +620,20 @@ def test_accepted_content_types_follow_the_authors_extensions() -> None:
 
 def test_every_extension_an_author_may_accept_has_a_content_type_to_check_uploads_against() -> None:
     assert set(ACCEPT_CONTENT_TYPES) >= FILE_EXTENSIONS
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+@pytest.mark.parametrize("type_name", ANSWERABLE)
+def test_any_input_gives_an_answer_or_a_worded_error_never_a_crash(
+    type_name: str, data: st.DataObject
+) -> None:
+    sample = SAMPLES[type_name].question
+    names = QUESTION_TYPES[type_name].field_names(sample)
+    raw = {name: data.draw(st.lists(st.text(max_size=40), max_size=3), label=name) for name in names}
+    result = answer(sample, raw)
+    if result.errors:
+        assert result.errors["q"].message
+        assert "{" not in result.errors["q"].message
+    else:
+        assert "q" in result.answers
