@@ -13,7 +13,7 @@ def test_an_unknown_page_shows_the_friendly_not_found_page(client: TestClient) -
     response = client.get("/no-such-page")
 
     assert response.status_code == 404
-    assert "<h1 class=\"heading-l\">Page not found</h1>" in response.text
+    assert '<h1 class="heading-l">Page not found</h1>' in response.text
     assert "check you copied all of it" in response.text
     assert response.headers["hx-retarget"] == "body"
     assert response.headers["hx-reswap"] == "outerHTML"

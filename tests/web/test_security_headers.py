@@ -13,7 +13,14 @@ EXPECTED_CSP = (
 
 @pytest.mark.parametrize(
     "path",
-    ["/", "/forms/garden/preview", "/forms/garden/privacy", "/accessibility", "/no-such-page", "/static/coform.css"],
+    [
+        "/",
+        "/forms/garden/preview",
+        "/forms/garden/privacy",
+        "/accessibility",
+        "/no-such-page",
+        "/static/coform.css",
+    ],
 )
 def test_every_response_carries_the_security_headers(client: TestClient, path: str) -> None:
     response = client.get(path)
