@@ -38,7 +38,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     for error in errors:
         print(error)
     if errors:
-        print(f"{len(errors)} mistake{'s' if len(errors) != 1 else ''} found", file=sys.stderr)
+        print(f"{_count(len(errors), 'mistake')} found", file=sys.stderr)
         return 1
     for form in forms:
         print(summary_line(form))
@@ -46,12 +46,16 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def summary_line(form: Form) -> str:
-    """'every-question-type: Example (24 pages, 31 questions, version f24a7b5e1c2d)'."""
+    """'say-hello: Say hello (1 page, 2 questions, version f24a7b5e1c2d)'."""
     questions = sum(1 for question in form.iter_questions() if not question.is_content)
     return (
-        f"{form.slug}: {form.title} ({len(form.pages)} pages, {questions} questions, "
+        f"{form.slug}: {form.title} ({_count(len(form.pages), 'page')}, {_count(questions, 'question')}, "
         f"version {form.version[:12]})"
     )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
