@@ -325,7 +325,8 @@ def load_form(path: str | Path) -> Form:
 
 def load_form_text(text: str, path: str = "inline.yaml") -> Form:
     """Load a form from a string (tests and previews); the slug comes from `path`'s stem."""
-    return _load_bytes(text.encode("utf-8"), path, Path(path).stem)
+    # surrogatepass lets a string no file could hold reach the decoder, which reports it.
+    return _load_bytes(text.encode("utf-8", "surrogatepass"), path, Path(path).stem)
 
 
 def load_forms(directory: str | Path) -> tuple[dict[str, Form], list[DefinitionError]]:
@@ -372,7 +373,7 @@ def _load_bytes(data: bytes, path: str, slug: str) -> Form:
 # --- YAML with positions -----------------------------------------------------------------------------
 
 
-class _PlainLoader(yaml.SafeLoader):
+class PlainLoader(yaml.SafeLoader):
     """A safe loader that resolves no implicit types, so every scalar is the string the author typed."""
 
     yaml_implicit_resolvers: dict[Any, Any] = {}  # noqa: RUF012 - PyYAML reads this class attribute
@@ -513,7 +514,7 @@ class _Builder:
 
     def compose(self) -> Node | None:
         try:
-            root = yaml.compose(self.source, Loader=_PlainLoader)
+            root = yaml.compose(self.source, Loader=PlainLoader)
         except _AliasFound as alias:
             self.error_at(
                 alias.line,
@@ -531,7 +532,14 @@ class _Builder:
                 fix = "indent with spaces, not tabs"
             self.error_at(line, column, f"YAML syntax: {what}", fix)
             return None
-        except yaml.YAMLError as problem:
+        except yaml.reader.ReaderError as problem:
+            before = self.source[: problem.position]
+            line, column = before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
+            self.error_at(
+                line, column, f"the file holds a control character (#x{problem.character:02x})", "delete it"
+            )
+            return None
+        except yaml.YAMLError as problem:  # pragma: no cover - every PyYAML error above carries a position
             self.error_at(1, 1, f"YAML syntax: {problem}", "check the file is YAML")
             return None
         if root is None:

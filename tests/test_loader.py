@@ -3,18 +3,24 @@ at its file:line:col with what is wrong and how to fix it."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 from decimal import Decimal
 from pathlib import Path
 from textwrap import dedent
+from typing import Any
 
 import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from engine.definition import Text
 from engine.loader import (
     LONDON,
     DefinitionErrors,
+    PlainLoader,
     load_form,
     load_form_text,
     load_forms,
@@ -1162,4 +1168,141 @@ def test_a_form_has_sections_or_pages_not_both() -> None:
     ) == [
         "inline.yaml:3:8: the form has both sections: and pages:. "
         "Fix: put the pages inside sections, or remove sections:"
+    ]
+
+
+# --- whatever the file holds, the loader answers with a form or definition errors ----------------------
+
+RICH_FORM = """\
+title: {en: Join the board, cy: Ymuno, easy: Join}
+languages: [en, cy]
+easy_read: true
+opens: 2026-09-01 09:00
+closes: 2027-03-31
+retention: 2 years
+reference_prefix: CPB
+contact: {name: Team, email: team@example.org}
+alerts: [team@example.org]
+task_list: true
+sections:
+  - id: about_you
+    title: About you
+    pages:
+      - id: where
+        questions:
+          - id: role
+            type: radios
+            label: Your role
+            personal: true
+            options:
+              - {value: carer, label: Carer, follow_up: {id: cared_for, type: text, label: Who}}
+              - {value: other_role, label: Other, other: true}
+        next:
+          - {if: "selected(role, 'carer')", goto: journeys}
+      - id: age_page
+        questions:
+          - {id: age, type: number, label: "Age of ((role))", min: 14, max: 120}
+      - id: journeys
+        repeat: {item_name: journey, min: 1, max: 5}
+        title: Journeys
+        questions:
+          - {id: miles, type: decimal, label: Miles}
+          - {id: why, type: text, label: Why, show_if: "miles > 10"}
+  - id: finish
+    title: Finish
+    show_if: "count(journeys) > 0 and age >= 14"
+    pages:
+      - id: upload
+        questions:
+          - {id: proof, type: file, label: Proof, accept: [pdf], max_size: 5MB}
+          - {type: paragraph, body: Thanks}
+        title: Proof
+      - id: stop
+        exit: true
+        title: Stop
+        body: Sorry
+"""
+
+
+def _paths(tree: object, path: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    """Every place in a parsed document: ("sections", 0, "pages") and so on."""
+    found = [path]
+    if isinstance(tree, dict):
+        for key, value in tree.items():
+            found.extend(_paths(value, (*path, key)))
+    elif isinstance(tree, list):
+        for index, value in enumerate(tree):
+            found.extend(_paths(value, (*path, index)))
+    return found
+
+
+def _yaml_values() -> st.SearchStrategy[object]:
+    scalars = st.one_of(
+        st.text(max_size=20), st.sampled_from(["", "yes", "no", "1.10", "07", "((age))", "*x"])
+    )
+    return st.recursive(
+        scalars,
+        lambda children: st.one_of(
+            st.lists(children, max_size=3), st.dictionaries(st.text(max_size=8), children)
+        ),
+        max_leaves=6,
+    )
+
+
+@st.composite
+def mutated_forms(draw: st.DrawFn) -> str:
+    tree = yaml.load(RICH_FORM, Loader=PlainLoader)
+    for _ in range(draw(st.integers(1, 3))):
+        path = draw(st.sampled_from(_paths(tree)[1:]))
+        parent: Any = tree
+        for step in path[:-1]:
+            parent = parent[step]
+        last: Any = path[-1]
+        action = draw(st.sampled_from(["delete", "replace", "duplicate", "swap"]))
+        if action == "delete":
+            del parent[last]
+        elif action == "duplicate" and isinstance(parent, list):
+            parent.insert(last, copy.deepcopy(parent[last]))
+        elif action == "swap":
+            value = parent[last]
+            parent[last] = [value] if not isinstance(value, list) else {"x": value}
+        else:
+            parent[last] = draw(_yaml_values())
+    text = yaml.safe_dump(tree, allow_unicode=True, sort_keys=False)
+    if draw(st.booleans()):
+        lines = text.splitlines(keepends=True)
+        at = draw(st.integers(0, len(lines)))
+        lines.insert(at, draw(st.text(max_size=30)) + "\n")
+        text = "".join(lines)
+    return text
+
+
+def test_the_rich_form_used_for_mutations_is_valid() -> None:
+    form = load_form_text(RICH_FORM)
+    assert [page.id for page in form.pages] == ["where", "age_page", "journeys", "upload", "stop"]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated_forms())
+def test_mutated_definitions_give_a_form_or_definition_errors_never_a_crash(source: str) -> None:
+    try:
+        load_form_text(source)
+    except DefinitionErrors as problems:
+        errors = problems.errors
+    else:
+        return
+    assert errors
+    assert all(error.line >= 1 and error.column >= 1 and error.message and error.fix for error in errors)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=200))
+def test_random_text_gives_definition_errors_never_a_crash(source: str) -> None:
+    with pytest.raises(DefinitionErrors):
+        load_form_text(source)
+
+
+def test_a_control_character_is_reported_where_it_is() -> None:
+    assert mistakes("title: T\npages:\n  - id: p\x00\n") == [
+        "inline.yaml:3:10: the file holds a control character (#x00). Fix: delete it"
     ]
