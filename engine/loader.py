@@ -47,6 +47,7 @@ from engine.definition import (
     Text,
 )
 from engine.expressions import Expression, ExpressionError, ValueKind
+from engine.messages import ERROR_CODES
 from engine.questions import QUESTION_TYPES
 
 LONDON = ZoneInfo("Europe/London")
@@ -220,7 +221,7 @@ KEYS: Mapping[str, Mapping[str, Key]] = {
         "personal": Key(_BOOL, "The answer is personal data"),
         "show_if": Key(_EXPR, "Ask the question only when this holds"),
         "errors": Key(
-            {"type": "object", "additionalProperties": _TEXT, "propertyNames": _ID_SCHEMA},
+            {"type": "object", "additionalProperties": _TEXT, "propertyNames": {"enum": sorted(ERROR_CODES)}},
             "Custom error wording by error code",
         ),
         "options": Key(_list_of(_ref("option")), "Choices"),
@@ -452,6 +453,7 @@ class _Builder:
         self.section_nodes: list[Node] = []
         self.page_order: list[str] = []
         self.routes_to_check: list[tuple[int, Node, str]] = []
+        self.exit_pages: list[tuple[str, Node]] = []
 
     # --- recording mistakes
 
@@ -1018,12 +1020,14 @@ class _Builder:
         self.order += 1
         page_index = len(self.page_order)
         self.page_order.append(self.page_id)
+        if fields.boolean("exit"):
+            self.exit_pages.append((self.page_id, node))
         self.pipe_scope = frozenset(
             name for name, known in self.visible.items() if known.kind is not ValueKind.GROUP
         )
         title = fields.text("title")
         show_if = fields.read("show_if", lambda n: self.expression(n, "show_if", page_level=True))
-        exit_page = fields.boolean("exit") or False
+        exit_page = fields.value("exit") == "true"
         body = fields.text("body")
         repeat = fields.read("repeat", self.repeat)
         questions = self.questions(fields.get("questions"))
@@ -1130,6 +1134,15 @@ class _Builder:
 
     def check_routes(self) -> None:
         index = {page_id: number for number, page_id in enumerate(self.page_order)}
+        targets = {goto for _, _, goto in self.routes_to_check}
+        for page_id, node in self.exit_pages:
+            # The journey walks past an exit page unless a route names it (see engine/journey.py).
+            if page_id not in targets:
+                self.error(
+                    node,
+                    f"no route goes to exit page '{page_id}', so no one will see it",
+                    f"add next: with if: and goto: {page_id} to an earlier page, or remove the page",
+                )
         for page_index, goto_node, goto in self.routes_to_check:
             if goto == CHECK_ANSWERS:
                 continue
@@ -1479,9 +1492,15 @@ class _Builder:
             return None
         texts: dict[str, Text] = {}
         for key_node, value_node in node.value:
-            code = self.identifier(key_node, "error code")
+            code = self.string(key_node, "an error code")
             text = self.text(value_node, f"the {code} error")
-            if code is not None and text is not None:
+            if code is not None and code not in ERROR_CODES:
+                close = difflib.get_close_matches(code, ERROR_CODES, n=1)
+                fix = (
+                    f"did you mean {close[0]}?" if close else f"use one of: {', '.join(sorted(ERROR_CODES))}"
+                )
+                self.error(key_node, f"there is no error code '{code}'", fix)
+            elif code is not None and text is not None:
                 texts[code] = text
         return MappingProxyType(texts)
 

@@ -816,6 +816,11 @@ def test_an_exit_page_cannot_have_questions() -> None:
         """\
         title: T
         pages:
+          - id: where
+            questions:
+              - {id: local, type: yes_no, label: Do you live here}
+            next:
+              - {if: "local = false", goto: sorry}
           - id: sorry
             exit: true
             title: You cannot apply
@@ -823,7 +828,7 @@ def test_an_exit_page_cannot_have_questions() -> None:
               - {id: q, type: text, label: Q}
         """
     ) == [
-        "inline.yaml:7:7: an exit page cannot have questions. "
+        "inline.yaml:12:7: an exit page cannot have questions. "
         "Fix: move the questions to another page, or remove exit: true"
     ]
 
@@ -833,6 +838,11 @@ def test_an_exit_page_cannot_route_anywhere() -> None:
         """\
         title: T
         pages:
+          - id: where
+            questions:
+              - {id: local, type: yes_no, label: Do you live here}
+            next:
+              - {if: "local = false", goto: sorry}
           - id: sorry
             exit: true
             title: You cannot apply
@@ -840,9 +850,42 @@ def test_an_exit_page_cannot_route_anywhere() -> None:
               - goto: check_answers
         """
     ) == [
-        "inline.yaml:7:7: an exit page ends the journey, so it cannot route anywhere. "
+        "inline.yaml:12:7: an exit page ends the journey, so it cannot route anywhere. "
         "Fix: remove next:, or remove exit: true"
     ]
+
+
+def test_an_exit_page_no_route_goes_to_is_reported() -> None:
+    assert mistakes(
+        """\
+        title: T
+        pages:
+          - id: where
+            questions:
+              - {id: local, type: yes_no, label: Do you live here}
+          - id: sorry
+            exit: true
+            title: You cannot apply
+        """
+    ) == [
+        "inline.yaml:6:5: no route goes to exit page 'sorry', so no one will see it. "
+        "Fix: add next: with if: and goto: sorry to an earlier page, or remove the page"
+    ]
+
+
+def test_custom_error_wording_needs_a_known_error_code() -> None:
+    assert mistakes(
+        """\
+        title: T
+        pages:
+          - id: about
+            questions:
+              - id: full_name
+                type: name
+                label: Name
+                errors: {requried: Enter your name}
+        """
+    ) == ["inline.yaml:8:18: there is no error code 'requried'. Fix: did you mean required?"]
 
 
 def test_piping_an_unknown_question_is_reported_at_the_placeholder() -> None:
@@ -1217,6 +1260,8 @@ sections:
           - {id: proof, type: file, label: Proof, accept: [pdf], max_size: 5MB}
           - {type: paragraph, body: Thanks}
         title: Proof
+        next:
+          - {if: "age > 100", goto: stop}
       - id: stop
         exit: true
         title: Stop
