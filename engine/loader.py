@@ -4,7 +4,7 @@ Each mistake is a `DefinitionError` pointing at the file, line and column, sayin
 how to fix it:
 
     load_form_text("title: Hi\\npages: []\\n") raises DefinitionErrors with
-    "inline.yaml:2:8: the form has no pages. Fix: add at least one page under pages:"
+    "inline.yaml:2:8: there are no pages here. Fix: add at least one page under pages:"
 
 Every scalar is read as the exact string the author typed (no YAML 1.1 guessing, so `no`, `on`,
 `1.10` and `07` stay strings) and converted only where the language expects a boolean, number,
@@ -116,8 +116,6 @@ AUTOCOMPLETE_CONTACT_FIELDS = _words(
 )
 _AUTOCOMPLETE_CONTACT_KINDS = frozenset({"home", "work", "mobile", "fax", "pager"})
 
-#: Question types whose options are shown all at once, so an option can reveal a follow-up question.
-_REVEALING_TYPES = frozenset({"radios", "checkboxes"})
 #: YAML keys whose `Question` attribute has another name.
 _ATTRIBUTE_OF_KEY = {"must_be": "date_rule"}
 #: Keys every question takes, whatever its type.
@@ -1697,7 +1695,6 @@ DEFAULT_REVIEW_STATUSES = (
     Option("in_review", Text("In review")),
     Option("done", Text("Done")),
 )
-_EMPTY_LIST = SequenceNode("tag:yaml.org,2002:seq", [])
 _EXPRESSION_FIX = "see 'Expressions' in docs/design.md"
 
 
