@@ -35,14 +35,14 @@
   }
 
   // Conditional reveal: the server renders every follow-up visibly; here each option that has one
-  // gets aria-controls and aria-expanded, and unchosen options' follow-ups are hidden.
+  // gets aria-controls, and unchosen options' follow-ups are hidden. No aria-expanded: ARIA does
+  // not allow it on radios or checkboxes (axe's aria-allowed-attr), as GOV.UK Frontend found.
   function syncConditionals(form, name) {
     each(form, "input[data-aria-controls]", function (input) {
       if (name && input.name !== name) { return; }
       var target = document.getElementById(input.dataset.ariaControls);
       if (!target) { return; }
       input.setAttribute("aria-controls", target.id);
-      input.setAttribute("aria-expanded", input.checked ? "true" : "false");
       var kind = input.type === "radio" ? "radios" : "checkboxes";
       target.classList.toggle(kind + "__conditional--hidden", !input.checked);
     });
