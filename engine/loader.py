@@ -20,7 +20,7 @@ import hashlib
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
@@ -637,10 +637,7 @@ class _Builder:
                 "write digits with an optional decimal point: 12.50",
             )
             return None
-        try:
-            return Decimal(scalar.value)
-        except InvalidOperation:  # pragma: no cover - the pattern above only lets decimals through
-            return None
+        return Decimal(scalar.value)
 
     def date(self, node: Node, what: str, today_allowed: bool = False) -> dt.date | Literal["today"] | None:
         scalar = self.scalar(node, what)
