@@ -900,7 +900,9 @@ def _is_text(head: bytes) -> bool:
 
 def accepted_content_types(question: Question) -> frozenset[str]:
     """The content types an upload to `question` may have, from its `accept` extensions."""
-    return frozenset(ACCEPT_CONTENT_TYPES[ext] for ext in question.accept if ext in ACCEPT_CONTENT_TYPES)
+    # The loader keeps extensions as authors read them (".pdf"); the table is keyed without the dot.
+    extensions = (ext.lower().lstrip(".") for ext in question.accept)
+    return frozenset(ACCEPT_CONTENT_TYPES[ext] for ext in extensions if ext in ACCEPT_CONTENT_TYPES)
 
 
 _FILE_ID_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
