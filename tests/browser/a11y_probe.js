@@ -1,0 +1,154 @@
+// The page-side half of tests/browser/a11y.py: measurements that must be taken inside the page.
+// Injected through page.evaluate (the DevTools protocol), so the page's CSP does not block it.
+// Used only by the tests; never served to respondents.
+window.__coformA11y = (function () {
+  "use strict";
+
+  // A short selector-like name for an element in a problem report: tag#id "its text".
+  function describe(el) {
+    if (!el || el === document.body) { return "body"; }
+    var name = el.tagName.toLowerCase();
+    if (el.id) {
+      name += "#" + el.id;
+    } else if (el.getAttribute("name")) {
+      name += "[name=" + el.getAttribute("name") + "]";
+    } else if (typeof el.className === "string" && el.className.trim()) {
+      name += "." + el.className.trim().split(/\s+/).join(".");
+    }
+    var text = (el.innerText || el.value || "").trim().replace(/\s+/g, " ").slice(0, 30);
+    return text ? name + ' "' + text + '"' : name;
+  }
+
+  function focused() {
+    var el = document.activeElement;
+    return el && el !== document.body ? el : null;
+  }
+
+  function describeFocused() {
+    return describe(document.activeElement);
+  }
+
+  // A stable key for the focused element, to notice when Tab has come round again.
+  function focusKey() {
+    var el = focused();
+    if (!el) { return null; }
+    return el.tagName + ":" + Array.prototype.indexOf.call(document.querySelectorAll("*"), el);
+  }
+
+  // The focused element's box grown by `margin` and kept inside the viewport.
+  function focusBox(margin) {
+    var el = focused();
+    if (!el) { return null; }
+    var r = el.getBoundingClientRect();
+    var x = Math.max(0, r.left - margin);
+    var y = Math.max(0, r.top - margin);
+    var right = Math.min(innerWidth, r.right + margin);
+    var bottom = Math.min(innerHeight, r.bottom + margin);
+    if (right - x < 1 || bottom - y < 1) { return null; }
+    return { x: x, y: y, width: right - x, height: bottom - y };
+  }
+
+  // What covers the focused element at its centre, or null when nothing does. A radio or checkbox
+  // is a transparent input under its label's drawn face; its own label counts as itself.
+  function coveredBy() {
+    var el = focused();
+    if (!el) { return null; }
+    var r = el.getBoundingClientRect();
+    var hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+    if (hit && (hit === el || el.contains(hit))) { return null; }
+    var labels = el.labels ? Array.prototype.slice.call(el.labels) : [];
+    if (hit && labels.some(function (label) { return label === hit || label.contains(hit); })) { return null; }
+    return describe(hit);
+  }
+
+  function shown(el, style) {
+    return style.display !== "none" && style.visibility !== "hidden" && style.display !== "contents";
+  }
+
+  function size(el) {
+    return el.scrollWidth + "x" + el.scrollHeight + " in " + el.clientWidth + "x" + el.clientHeight;
+  }
+
+  // Sideways scrolling (when `reflow`), boxes sticking out of the window, boxes that clip their
+  // content (overflow hidden or clip) and boxes whose own text spills out of them.
+  function overflow(reflow) {
+    var problems = [];
+    var root = document.documentElement;
+    if (reflow && root.scrollWidth > innerWidth) {
+      problems.push("page scrolls sideways: " + root.scrollWidth + " px wide in a " + innerWidth + " px window");
+    }
+    var skip = ".visually-hidden, .skip-link, head, script, style, [hidden]";
+    Array.prototype.forEach.call(document.body.querySelectorAll("*"), function (el) {
+      if (el.closest(skip)) { return; }
+      var style = getComputedStyle(el);
+      if (!shown(el, style)) { return; }
+      var r = el.getBoundingClientRect();
+      if (r.width === 0 && r.height === 0) { return; }
+      if (reflow && style.opacity !== "0" && (r.right > innerWidth + 1 || r.left < -1)) {
+        problems.push(describe(el) + " sticks out of the window (" + Math.round(r.left) + " to " + Math.round(r.right) + ")");
+        return;
+      }
+      if (/^(INPUT|SELECT|TEXTAREA|IMG|svg)$/.test(el.tagName)) { return; }
+      var tooWide = el.scrollWidth > el.clientWidth + 1;
+      var tooTall = el.scrollHeight > el.clientHeight + 1;
+      var hidesX = style.overflowX === "hidden" || style.overflowX === "clip";
+      var hidesY = style.overflowY === "hidden" || style.overflowY === "clip";
+      var hasText = Array.prototype.some.call(el.childNodes, function (node) {
+        return node.nodeType === 3 && node.textContent.trim();
+      });
+      if ((hidesX && tooWide) || (hidesY && tooTall)) {
+        problems.push(describe(el) + " clips its content (" + size(el) + ")");
+      } else if (hasText && el.clientHeight > 0 && (tooWide || tooTall)) {
+        problems.push(describe(el) + " text overflows its box (" + size(el) + ")");
+      }
+      if (reflow && tooWide && (style.overflowX === "auto" || style.overflowX === "scroll")) {
+        problems.push(describe(el) + " scrolls sideways inside the page");
+      }
+    });
+    return problems;
+  }
+
+  // The drawn face of every visible control, in page coordinates. A radio or checkbox whose real
+  // input is transparent is drawn by its label's ::before box, so that box is its face.
+  function controlFaces() {
+    var selector = "input:not([type=hidden]), select, textarea, button, a.button";
+    var faces = [];
+    Array.prototype.forEach.call(document.querySelectorAll(selector), function (el) {
+      var style = getComputedStyle(el);
+      if (!shown(el, style) || el.closest("[hidden], .visually-hidden")) { return; }
+      var r = el.getBoundingClientRect();
+      if (style.opacity === "0" && el.labels && el.labels.length) {
+        var before = getComputedStyle(el.labels[0], "::before");
+        var holder = (el.labels[0].offsetParent || el.parentElement).getBoundingClientRect();
+        r = {
+          left: holder.left + parseFloat(before.left), top: holder.top + parseFloat(before.top),
+          width: parseFloat(before.width), height: parseFloat(before.height)
+        };
+      }
+      var box = r.width > 0 && r.height > 0
+        ? { x: r.left + scrollX, y: r.top + scrollY, width: r.width, height: r.height }
+        : null;
+      faces.push({ name: describe(el), box: box });
+    });
+    return faces;
+  }
+
+  var spacing = null;
+
+  // WCAG 1.4.12 spacing through a constructed style sheet: CSSOM, which CSP does not govern.
+  function applySpacing(css) {
+    spacing = new CSSStyleSheet();
+    spacing.replaceSync(css);
+    document.adoptedStyleSheets = document.adoptedStyleSheets.concat([spacing]);
+  }
+
+  function removeSpacing() {
+    document.adoptedStyleSheets = document.adoptedStyleSheets.filter(function (s) { return s !== spacing; });
+    spacing = null;
+  }
+
+  return {
+    describe: describe, describeFocused: describeFocused, focusKey: focusKey, focusBox: focusBox, coveredBy: coveredBy,
+    overflow: overflow, controlFaces: controlFaces, applySpacing: applySpacing, removeSpacing: removeSpacing
+  };
+})();
