@@ -1,0 +1,5 @@
+"""`python -m bench --size tiny|full`: see bench/run.py."""
+
+from bench.run import main
+
+main()
