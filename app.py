@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import hashlib
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -12,10 +14,13 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
+from tortoise.contrib.starlette import RegisterTortoise
 
+from engine import storage
 from engine.definition import Form
 from engine.settings import Settings
-from engine.web import pages
+from engine.web import pages, respond
+from engine.web.drafts import DraftCookies
 from engine.web.errors import ErrorPages
 from engine.web.security import BodyLimitMiddleware, CsrfMiddleware, CsrfTokens, SecurityHeadersMiddleware
 from engine.web.templating import make_templates
@@ -35,24 +40,70 @@ def load_bundled_forms(settings: Settings) -> dict[str, Form]:
     return dict(forms)
 
 
-def create_app(settings: Settings | None = None, forms: Mapping[str, Form] | None = None) -> Starlette:
-    """Build the app. Tests pass `forms` built in python; otherwise the bundled forms are loaded."""
+def form_record(form: Form) -> dict[str, str]:
+    """What is kept of a form version so old answers stay readable: its YAML when the file on disk
+    is still that version, and always its title and where it came from."""
+    record = {"slug": form.slug, "title": form.title.default, "source_path": form.source_path}
+    source = Path(form.source_path)
+    if source.is_file():
+        data = source.read_bytes()
+        if hashlib.sha256(data).hexdigest() == form.version:
+            record["yaml"] = data.decode("utf-8")
+    return record
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def create_app(
+    settings: Settings | None = None,
+    forms: Mapping[str, Form] | None = None,
+    clock: Callable[[], dt.datetime] = _utc_now,
+) -> Starlette:
+    """Build the app. Tests pass `forms` built in python (and a `clock` to fix "now"); otherwise
+    the bundled forms are loaded."""
     settings = settings or Settings.from_environ()
     loaded = dict(forms) if forms is not None else load_bundled_forms(settings)
+    max_age = settings.draft_days * 24 * 60 * 60
     # A CSRF token stays valid as long as a draft does, so a page left open overnight still sends.
-    csrf = CsrfTokens(settings.secret_key, max_age_seconds=settings.draft_days * 24 * 60 * 60)
+    csrf = CsrfTokens(settings.secret_key, max_age_seconds=max_age)
     templates = make_templates(csrf)
     error_pages = ErrorPages(templates)
 
+    running = 0
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        # The database (engine.storage's tortoise config for settings.database_url) is opened here
-        # and closed after the yield, once storage lands.
-        yield
+        nonlocal running
+        if running:
+            # A second server of the same app in one process (two test clients at once) shares the
+            # database the first opened: tortoise allows one global connection set per process.
+            running += 1
+            try:
+                yield
+            finally:
+                running -= 1
+            return
+        # migrate() takes a lock, so several workers starting at once apply each migration once.
+        await storage.migrate(settings.database_url)
+        async with RegisterTortoise(app, config=storage.storage_config(settings.database_url)):
+            for form in loaded.values():
+                await storage.record_form_version(form.slug, form.version, form_record(form))
+            running = 1
+            try:
+                yield
+            finally:
+                running = 0
 
     app = Starlette(
         debug=settings.debug,
-        routes=[*pages.routes, Mount("/static", StaticFiles(directory=STATIC_DIR), name="static")],
+        # pages.routes first: /forms/{slug}/preview must win over the journey's /forms/{slug}/{page_id}.
+        routes=[
+            *pages.routes,
+            *respond.routes,
+            Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+        ],
         # Outermost first. The CSRF secret is made before the body limit can answer 413, because
         # every page, the 413 page included, is rendered with a token.
         middleware=[
@@ -69,6 +120,8 @@ def create_app(settings: Settings | None = None, forms: Mapping[str, Form] | Non
     app.state.forms = loaded
     app.state.templates = templates
     app.state.csrf = csrf
+    app.state.clock = clock
+    app.state.draft_cookies = DraftCookies(settings.secret_key, max_age, secure=settings.secure_cookies)
     return app
 
 

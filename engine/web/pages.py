@@ -49,7 +49,10 @@ def chosen_language(request: Request, form: Form) -> str:
 
 
 async def list_forms(request: Request) -> Response:
-    forms = sorted(forms_of(request).values(), key=lambda form: form.title.default.casefold())
+    """The forms open now, by title; each links to its start page."""
+    now = request.app.state.clock()
+    open_forms = (form for form in forms_of(request).values() if form.is_open(now))
+    forms = sorted(open_forms, key=lambda form: form.title.default.casefold())
     return templates_of(request).TemplateResponse(
         request, "pages/index.html", {"forms": forms, "lang": "en", "easy_read": False}
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from starlette.applications import Starlette
@@ -50,9 +51,15 @@ def garden_form() -> Form:
 
 
 @pytest.fixture
-def settings() -> Settings:
+def settings(tmp_path: Path) -> Settings:
     # The test client speaks plain http, where a browser would not send Secure cookies back.
-    return Settings(secret_key="test-secret", secure_cookies=False, max_body_bytes=2048)
+    # The app opens its database at start-up: each test gets its own SQLite file.
+    return Settings(
+        database_url=f"sqlite://{tmp_path / 'coform.sqlite3'}",
+        secret_key="test-secret",
+        secure_cookies=False,
+        max_body_bytes=2048,
+    )
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from starlette.testclient import TestClient
 def test_the_home_page_lists_each_form_with_its_summary_and_audience(client: TestClient) -> None:
     html = client.get("/").text
 
-    assert '<a href="/forms/garden/preview">Tell us about the garden</a>' in html
+    assert '<a href="/forms/garden">Tell us about the garden</a>' in html
     assert "A short survey about the community garden." in html
     assert "People who use the garden." in html
 
