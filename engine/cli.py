@@ -88,6 +88,32 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import_xlsform(args: argparse.Namespace) -> int:
+    """Turn an XLSForm workbook into a coform form: print what was refused or left out, then the YAML."""
+    from engine.xlsform import XLSFormError, import_xlsform
+
+    output: Path | None = args.output
+    if output is not None and output.exists():
+        print(f"{output} already exists; choose another name or delete it first", file=sys.stderr)
+        return 1
+    try:
+        imported = import_xlsform(args.file, slug=output.stem if output is not None else None)
+    except (XLSFormError, FileNotFoundError) as problem:
+        print(f"{args.file}: {problem}", file=sys.stderr)
+        return 1
+    for line in imported.report():
+        print(line, file=sys.stderr)
+    if not imported.ok or imported.yaml is None:
+        return 1
+    if output is None:
+        print(imported.yaml, end="")
+    else:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(imported.yaml, encoding="utf-8")
+        print(f"wrote {output}; run coform check {output} after editing it", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="coform", description="Accessible forms for co-production.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -107,6 +133,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     migrate = commands.add_parser("migrate", help="create or upgrade the database at DATABASE_URL")
     migrate.set_defaults(handler=cmd_migrate)
+
+    xlsform = commands.add_parser("import-xlsform", help="turn an XLSForm .xlsx workbook into a form")
+    xlsform.add_argument("file", type=Path, help="the .xlsx workbook")
+    xlsform.add_argument("-o", "--output", type=Path, help="write the form here, e.g. forms/my-form.yaml")
+    xlsform.set_defaults(handler=cmd_import_xlsform)
 
     return parser
 
