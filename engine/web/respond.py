@@ -28,11 +28,11 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.convertors import Convertor, register_url_convertor
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
@@ -40,8 +40,9 @@ from engine import journey, storage
 from engine.definition import CHECK_ANSWERS, Form, Page, Question, Text
 from engine.expressions import EvaluationContext, Expression
 from engine.messages import error_message, format_date
-from engine.questions import QUESTION_TYPES, Invalid, accepted_content_types, sniff_content_type
+from engine.questions import QUESTION_TYPES, Invalid
 from engine.settings import Settings
+from engine.uploads import accept_upload
 from engine.validation import FieldError, PageResult, validate_page
 from engine.web.drafts import (
     DraftCookie,
@@ -173,6 +174,9 @@ def journey_page(endpoint: Endpoint) -> Endpoint:
         except storage.AlreadySubmitted:
             # Submitted in another tab between loading the draft and saving to it.
             response = _redirect(_url(_form(request), "confirmation"))
+        finally:
+            # Closes the uploaded files' temporary files once the page has read them.
+            await request.close()
         visit: Visit | None = getattr(request.state, "visit", None)
         if visit is not None:
             remembered = replace(visit.cookie, language=visit.language, easy_read=visit.easy_read)
@@ -454,27 +458,11 @@ def _file_questions(page: Page) -> list[Question]:
     return found
 
 
-async def _accept_upload(draft_id: str, question: Question, upload: UploadFile) -> str:
-    """Check one uploaded file's size and content and keep it with the draft; its stored id."""
-    data = await upload.read()
-    if not data:
-        raise Invalid("file_empty")
-    if question.max_size is not None and len(data) > question.max_size:
-        raise Invalid("file_too_large", max_size=f"{question.max_size // 1_048_576} MB")
-    content_type = sniff_content_type(data[:8192])
-    accepted = accepted_content_types(question)
-    if accepted and content_type not in accepted:
-        raise Invalid("file_type", accept=", ".join(ext.upper() for ext in question.accept))
-    stored = await storage.store_file(
-        draft_id, question.id, upload.filename or "file", content_type or "application/octet-stream", data
-    )
-    return stored.id
-
-
 async def _with_uploads(
-    visit: Visit, page: Page, data: FormData, raw: RawFields, stored: Mapping[str, Any]
+    request: Request, visit: Visit, page: Page, data: FormData, raw: RawFields, stored: Mapping[str, Any]
 ) -> tuple[RawFields, dict[str, FieldError]]:
-    """The raw fields with each file question's stored file ids: new uploads, else those kept."""
+    """The raw fields with each file question's file ids: those kept before, then new uploads
+    (checked, stripped of location data and stored by engine.uploads)."""
     raw = dict(raw)
     errors: dict[str, FieldError] = {}
     for question in _file_questions(page):
@@ -483,7 +471,16 @@ async def _with_uploads(
         ids: list[str] = list(kept)
         for upload in uploads:
             try:
-                ids.append(await _accept_upload(visit.draft.id, question, upload))
+                ids.append(
+                    await accept_upload(
+                        visit.draft.id,
+                        question,
+                        upload.filename or "",
+                        await upload.read(),
+                        attached=len(ids),
+                        upload_dir=_settings(request).upload_dir,
+                    )
+                )
             except Invalid as problem:
                 errors[question.id] = _upload_error(question, problem, visit.language)
                 break
@@ -642,7 +639,7 @@ async def answer_page(request: Request) -> Response:
         return _question_page(
             request, visit, page, raw, action=action, back_href=back, status=403, notice=notice
         )
-    raw, upload_errors = await _with_uploads(visit, page, data, raw, visit.answers)
+    raw, upload_errors = await _with_uploads(request, visit, page, data, raw, visit.answers)
     result = validate_page(visit.form, page, raw, visit.answers, visit.today, visit.language)
     errors = _merged(result, upload_errors)
     saving = data.get("action") == "save"
@@ -870,7 +867,7 @@ async def answer_item(request: Request) -> Response:
     if not csrf_ok:
         return _item_page(request, visit, page, number, raw, status=403, notice=_words(visit, "csrf_notice"))
     stored = items[number - 1] if number else {}
-    raw, upload_errors = await _with_uploads(visit, page, data, raw, stored)
+    raw, upload_errors = await _with_uploads(request, visit, page, data, raw, stored)
     result = validate_page(visit.form, page, raw, visit.answers, visit.today, visit.language)
     errors = _merged(result, upload_errors)
     if errors:
@@ -1088,6 +1085,9 @@ async def answers_copy(request: Request) -> Response:
     return _render(request, visit, "pages/answers_copy.html", context)
 
 
+_PAGE = "/forms/{slug}/{page_id:page_id}"
+_ITEM = _PAGE + "/items/{number:int}"
+
 routes = [
     Route("/resume/{token}", resume, name="resume"),
     Route("/forms/{slug}", start_page, name="start_page"),
@@ -1098,13 +1098,13 @@ routes = [
     Route("/forms/{slug}/confirmation", confirmation, name="confirmation"),
     Route("/forms/{slug}/confirmation/answers", answers_copy, name="answers_copy"),
     Route("/forms/{slug}/save", saved_page, name="saved"),
-    Route("/forms/{slug}/{page_id:page_id}", show_page, name="page"),
-    Route("/forms/{slug}/{page_id:page_id}", answer_page, methods=["POST"], name="answer_page"),
-    Route("/forms/{slug}/{page_id:page_id}/autosave", autosave, methods=["POST"], name="autosave"),
-    Route("/forms/{slug}/{page_id:page_id}/items/new", show_item, name="new_item"),
-    Route("/forms/{slug}/{page_id:page_id}/items/new", answer_item, methods=["POST"], name="add_item"),
-    Route("/forms/{slug}/{page_id:page_id}/items/{number:int}", show_item, name="item"),
-    Route("/forms/{slug}/{page_id:page_id}/items/{number:int}", answer_item, methods=["POST"], name="change_item"),
-    Route("/forms/{slug}/{page_id:page_id}/items/{number:int}/remove", show_remove_item, name="remove_item"),
-    Route("/forms/{slug}/{page_id:page_id}/items/{number:int}/remove", remove_item, methods=["POST"], name="removed"),
+    Route(_PAGE, show_page, name="page"),
+    Route(_PAGE, answer_page, methods=["POST"], name="answer_page"),
+    Route(_PAGE + "/autosave", autosave, methods=["POST"], name="autosave"),
+    Route(_PAGE + "/items/new", show_item, name="new_item"),
+    Route(_PAGE + "/items/new", answer_item, methods=["POST"], name="add_item"),
+    Route(_ITEM, show_item, name="item"),
+    Route(_ITEM, answer_item, methods=["POST"], name="change_item"),
+    Route(_ITEM + "/remove", show_remove_item, name="remove_item"),
+    Route(_ITEM + "/remove", remove_item, methods=["POST"], name="removed"),
 ]
