@@ -248,6 +248,8 @@ class Row:
     number: int
     sheet: str
     cells: dict[str, Cell]
+    #: The sheet's columns (canonical header -> letter, header as typed), to place an empty cell.
+    columns: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
     def text(self, key: str) -> str:
         cell = self.cells.get(key)
@@ -256,6 +258,9 @@ class Row:
     def place(self, key: str | None = None) -> Place:
         if key is not None and key in self.cells:
             return self.cells[key].place
+        if key is not None and key in self.columns:
+            letter, typed = self.columns[key]
+            return Place(self.sheet, self.number, letter, typed)
         return Place(self.sheet, self.number)
 
 
@@ -361,6 +366,8 @@ class _Reader:
             if not typed.strip():
                 continue
             key = canonical_header(typed)
+            if name == "choices" and key == "value":
+                key = "name"  # KoboToolbox and older forms head the choice names 'value'
             has_data = any(index < len(row) and row[index][0].strip() for row in texts[header_index + 1 :])
             if key in first_at:
                 earlier = first_at[key]
@@ -394,7 +401,7 @@ class _Reader:
                     text, made = row[index]
                     cells[key] = Cell(text, Place(name, offset, _letter(index), columns[key][1]), made)
             if cells:
-                rows.append(Row(offset, name, cells))
+                rows.append(Row(offset, name, cells, columns))
         return Sheet(name, columns, rows)
 
 
@@ -1142,7 +1149,6 @@ class _Builder:
         cell = self.settings.get("form_title")
         if cell is not None and cell.text.strip():
             return At(cell.text.strip(), cell.place)
-        self.note(Place("settings"), f"there is no form_title, so the title is '{_humanise(self.stem)}'")
         return _humanise(self.stem.replace("-", "_"))
 
     def slug(self) -> str:
@@ -1296,7 +1302,7 @@ class _Builder:
             words = re.sub(r"^select one\b", "select_one", typed.lower())
             words = re.sub(r"^select (all that apply|multiple)\b", "select_multiple", words)
             words = _TYPE_ALIASES.get(words, words)
-            container = re.fullmatch(r"(begin|end)[ _](\w+)", words)
+            container = re.fullmatch(r"(begin|end)[ _](\w+)(?: .*)?", words)
             if container:
                 self.container(row, container[1], container[2], roots, stack)
                 continue
@@ -1306,7 +1312,7 @@ class _Builder:
         for open_entry in stack:
             self.problem(
                 open_entry.row.place("type"),
-                f"this begin {open_entry.row.text('type')} is never ended",
+                f"'{open_entry.row.text('type')}' is never ended",
                 "add the matching end row after its last question",
             )
         return roots
@@ -1406,7 +1412,8 @@ class _Builder:
                     f"write {base} yes_no, where yes_no is a list_name on the choices sheet",
                 )
                 return None
-            entry.list_name = typed.split()[1]
+            # "select one towns" is three words where "select_one towns" is two.
+            entry.list_name = typed.split()[1 + len(typed.split()) - len(parts)]
         elif len(parts) > 1:
             self.problem(row.place("type"), f"'{typed}' has words after the type", f"write just {base}")
             return None
