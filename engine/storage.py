@@ -156,6 +156,9 @@ class Response(Model):
     updated_at = fields.DatetimeField()
     submitted_at = fields.DatetimeField(null=True)
     review_status = fields.CharField(max_length=50, null=True)
+    # Set when a reviewer raises a safeguarding concern: only the safeguarding role sees the list.
+    flagged_at = fields.DatetimeField(null=True)
+    flag_reason = fields.TextField(null=True)
 
     class Meta:
         table = "response"
@@ -303,7 +306,7 @@ def storage_config(database_url: str) -> dict[str, Any]:
         "connections": {alias: connection},
         "apps": {
             APP_LABEL: {
-                "models": ["engine.storage"],
+                "models": ["engine.storage", "engine.outbox", "engine.accounts"],
                 "migrations": "engine.migrations",
                 "default_connection": alias,
             }
