@@ -142,12 +142,68 @@
     });
   }
 
+  // Autosave: as answers change, the page's answers are sent to its autosave address, which keeps
+  // the valid ones and says which of the page's questions the answers now make visible; those are
+  // shown and the others hidden (show_if on the same page). Files go only with Continue.
+  function initAutosave(root) {
+    each(root, "form[data-autosave]", function (form) {
+      if (form.dataset.ready) { return; }
+      form.dataset.ready = "1";
+      var status = form.querySelector("[data-autosave-status]");
+      var timer = null;
+      function save() {
+        var data = new FormData(form);
+        each(form, "input[type=file]", function (input) { data.delete(input.name); });
+        fetch(form.dataset.autosave, { method: "POST", body: data, credentials: "same-origin" })
+          .then(function (response) { return response.ok ? response.json() : null; })
+          .then(function (result) {
+            if (!result) { return; }
+            each(form, "[data-question]", function (question) {
+              question.hidden = result.visible.indexOf(question.dataset.question) === -1;
+            });
+            if (status && result.saved) {
+              // Emptied first so the same words are announced again after the next change.
+              status.textContent = "";
+              setTimeout(function () { status.textContent = form.dataset.saved; }, 50);
+            }
+          })
+          .catch(function () { /* Continue still saves everything; nothing is lost. */ });
+      }
+      form.addEventListener("change", function () {
+        clearTimeout(timer);
+        timer = setTimeout(save, 300);
+      });
+    });
+  }
+
+  // A print button on the copy of the answers; without JavaScript people use the browser's menu.
+  function initPrint(root) {
+    each(root, '[data-module="print"]', function (button) {
+      if (button.dataset.ready) { return; }
+      button.dataset.ready = "1";
+      button.hidden = false;
+      button.addEventListener("click", function () { window.print(); });
+    });
+  }
+
   function init(root) {
     initErrorSummary(root);
     initChoices(root);
     initCharacterCount(root);
     initButtons(root);
     initExitThisPage();
+    initAutosave(root);
+    initPrint(root);
+  }
+
+  // After htmx swaps in a new page, put focus where a screen reader user needs it, as on a fresh
+  // page: the error summary takes it itself (initErrorSummary); otherwise a notice, else the h1.
+  function focusPage() {
+    if (document.querySelector('[data-module="error-summary"]')) { return; }
+    var target = document.querySelector('[data-module="notice"]') || document.querySelector("main h1");
+    if (!target) { return; }
+    if (!target.hasAttribute("tabindex")) { target.setAttribute("tabindex", "-1"); }
+    target.focus();
   }
 
   // htmx requests that carry no form (hx-delete does not send the enclosing form in htmx 4) still
@@ -159,7 +215,10 @@
     if (typeof headers.set === "function") { headers.set("X-CSRF-Token", meta.content); }
     else { headers["X-CSRF-Token"] = meta.content; }
   });
-  document.addEventListener("htmx:after:swap", function () { init(document); });
+  document.addEventListener("htmx:after:swap", function () {
+    init(document);
+    focusPage();
+  });
 
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", function () { init(document); });

@@ -7,10 +7,12 @@ database and opens it for this process, for tests that call engine.storage direc
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 import pytest
@@ -28,7 +30,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         return
     name = f"coform_test_{uuid.uuid4().hex[:16]}"
     try:
-        asyncio.run(_on_postgres_server(f'CREATE DATABASE "{name}"'))
+        _run_aside(_on_postgres_server(f'CREATE DATABASE "{name}"'))
     except (OSError, asyncpg.PostgresError) as error:
         reason = f"PostgreSQL is not reachable at {POSTGRES_SERVER} ({error})"
         if os.environ.get("CI") == "true":
@@ -38,7 +40,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"{POSTGRES_SERVER}/{name}"
     finally:
         # WITH (FORCE) ends connections a failed test may have left open, so nothing is left behind.
-        asyncio.run(_on_postgres_server(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        _run_aside(_on_postgres_server(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture
@@ -46,6 +48,13 @@ async def storage(database_url: str) -> AsyncIterator[str]:
     await engine.storage.migrate(database_url)
     async with engine.storage.connect(database_url):
         yield database_url
+
+
+def _run_aside(coroutine: Coroutine[Any, Any, None]) -> None:
+    """Run `coroutine` on its own loop in a worker thread: the browser tests' Playwright keeps an
+    event loop running in this thread, where asyncio.run would refuse to start."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, coroutine).result()
 
 
 async def _on_postgres_server(statement: str) -> None:

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from httpx2 import Response
 from starlette.testclient import TestClient
-from story import (
+
+from journeys.story import (
     and_i_answer,
     error_summary_of,
     heading_of,

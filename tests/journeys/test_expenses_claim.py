@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from httpx2 import Response
 from PIL import Image
 from starlette.testclient import TestClient
-from story import (
+
+from journeys.story import (
     and_i_answer,
     error_summary_of,
     heading_of,
@@ -101,12 +103,12 @@ def test_a_member_adds_changes_and_removes_journeys_then_sends_the_claim(client:
 
     page = press(client, page, {})
 
-    submission = stored_submission(client, reference_on(page))
-    assert [journey["journey_to"] for journey in submission.answers["journeys"]] == ["Oxford", "Bicester"]
-    assert submission.answers["journeys"][1]["journey_cost"] == "5.10"
-    assert len(submission.answers["receipts"]) == 1
-    assert submission.answers["bank_details"]["account_number"] == "00733445"
-    assert submission.answers["meeting_date"] == "2026-11-12"
+    answers: dict[str, Any] = dict(stored_submission(client, reference_on(page)).answers)
+    assert [journey["journey_to"] for journey in answers["journeys"]] == ["Oxford", "Bicester"]
+    assert answers["journeys"][1]["journey_cost"] == "5.10"
+    assert len(answers["receipts"]) == 1
+    assert answers["bank_details"]["account_number"] == "00733445"
+    assert answers["meeting_date"] == "2026-11-12"
 
 
 def test_saying_no_more_journeys_before_adding_one_asks_for_one(client: TestClient) -> None:

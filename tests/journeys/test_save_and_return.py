@@ -8,10 +8,14 @@ import dataclasses
 import datetime as dt
 import re
 
-from conftest import NOW
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
-from story import (
+
+from app import create_app
+from engine.definition import Form
+from engine.settings import Settings
+from journeys.conftest import NOW
+from journeys.story import (
     and_i_answer,
     and_i_save_for_later,
     heading_of,
@@ -20,10 +24,6 @@ from story import (
     then_i_see,
     when_i_start,
 )
-
-from app import create_app
-from engine.definition import Form
-from engine.settings import Settings
 
 SLUG = "coproduction-board-application"
 FORM = f"/forms/{SLUG}"
