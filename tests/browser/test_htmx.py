@@ -9,7 +9,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CSP_LISTENER, LiveServer, csp_violations, start_server
+
+# The browser harness's own conftest (pytest puts tests/browser first on the path); mypy, seeing
+# every tests/**/conftest.py as one module name, resolves it to tests/conftest.py instead.
+from conftest import (  # type: ignore[attr-defined]
+    CSP_LISTENER,
+    LiveServer,
+    csp_violations,
+    start_server,
+)
 
 pytestmark = pytest.mark.browser
 
