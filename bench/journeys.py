@@ -268,7 +268,8 @@ async def run_load(base_url: str, start_path: str, respondents: int, seconds: fl
         "journeys": timings.journeys,
         "requests": len(latencies),
         "seconds": elapsed,
-        "pages_per_journey": len(plan.steps) + 1,
+        # Each step is a GET of a page and the POST of its form; then the confirmation page.
+        "requests_per_journey": 2 * len(plan.steps) + 1,
         "p50_ms": percentile(latencies, 50) * 1000,
         "p99_ms": percentile(latencies, 99) * 1000,
         "errors": len(timings.errors),

@@ -40,6 +40,8 @@ class Context:
     machine: Machine
     durability: Sequence[str]
     server: str
+    #: Tracebacks in the servers' logs, by exception ("none" when clean).
+    server_errors: str
     load_generator: str
 
 
@@ -79,7 +81,7 @@ def section(rows: Sequence[Row], context: Context, when: dt.datetime) -> str:
         f"Python {machine.python}",
         f"- Disk under the databases: {machine.disk}",
         *[f"- Durability: {line}" for line in context.durability],
-        f"- Server: {context.server}",
+        f"- Server: {context.server}; tracebacks logged: {context.server_errors}",
         f"- Load: {context.load_generator}",
         "",
         table(rows),

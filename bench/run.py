@@ -20,6 +20,7 @@ import re
 import subprocess
 import sys
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
@@ -79,16 +80,18 @@ DATABASES: dict[str, Callable[[], AbstractAsyncContextManager[str]]] = {
 
 @dataclass
 class Baseline:
+    """The bare route, kept running all through the run and measured again just before each coform
+    row: other work on a shared machine comes and goes within minutes, so each ratio compares
+    figures taken under the same conditions."""
+
+    url: str
+    size: Size
     loads: list[wrk.Load]
 
-    @property
-    def per_second(self) -> float:
-        return sum(load.per_second for load in self.loads) / len(self.loads)
-
-
-def measure_baseline(size: Size, workers: int) -> wrk.Load:
-    with server.serving("bench.baseline:create_app", workers=workers) as running:
-        return hammer(running.url, [wrk.WrkRequest("GET", "/", {})], 200, size)
+    def measure(self) -> wrk.Load:
+        load = hammer(self.url, [wrk.WrkRequest("GET", "/", {})], 200, self.size)
+        self.loads.append(load)
+        return load
 
 
 def hammer(base_url: str, requests: Sequence[wrk.WrkRequest], status: int, size: Size) -> wrk.Load:
@@ -169,23 +172,25 @@ def run_journeys(base_url: str, size: Size) -> dict[str, object]:
 
 
 async def measure_coform(
-    database: str, size: Size, workers: int, baseline: Baseline, with_weight: bool
+    database: str, size: Size, workers: int, baseline: Baseline, with_weight: bool, logs: Path
 ) -> list[Row]:
     """Rows 2, 3 and 4 on one fresh database, and row 7 (which no database changes) if asked."""
     rows: list[Row] = []
     async with DATABASES[database]() as database_url:
         await storage.migrate(database_url)
-        with server.serving("app:create_app", coform_env(database_url), workers=workers) as running:
+        env = coform_env(database_url)
+        with server.serving("app:create_app", env, workers, log=logs / f"coform-{database}.log") as running:
             learner = Client.for_url(running.url)
             plan, _ = await journeys.learn(learner, f"/forms/{journeys.FORM_SLUG}")
             await learner.close()
             drafts = [await open_draft(running.url, plan) for _ in range(size.drafts)]
 
+            adjacent = baseline.measure()
             get = hammer(
                 running.url, [wrk.WrkRequest("GET", drafts[0].path, {"Cookie": drafts[0].cookie})], 200, size
             )
             rows.append(
-                request_row("2", "GET a question page (existing draft)", database, get, baseline, GET_TARGET)
+                request_row("2", "GET a question page (existing draft)", database, get, adjacent, GET_TARGET)
             )
             posts = [
                 wrk.WrkRequest(
@@ -196,15 +201,17 @@ async def measure_coform(
                 )
                 for d in drafts
             ]
+            adjacent = baseline.measure()
             post = hammer(running.url, posts, 303, size)
             rows.append(
                 request_row(
-                    "3", "POST a valid page (validate, save draft)", database, post, baseline, POST_TARGET
+                    "3", "POST a valid page (validate, save draft)", database, post, adjacent, POST_TARGET
                 )
             )
 
+            adjacent = baseline.measure()
             result = run_journeys(running.url, size)
-            rows.append(journeys_row(database, result, baseline, size))
+            rows.append(journeys_row(database, result, adjacent, size))
 
             if with_weight:
                 rows.extend(await weight_rows(running.url, drafts[0], database))
@@ -212,7 +219,7 @@ async def measure_coform(
 
 
 def request_row(
-    number: str, what: str, database: str, load: wrk.Load, baseline: Baseline, target: float
+    number: str, what: str, database: str, load: wrk.Load, baseline: wrk.Load, target: float
 ) -> Row:
     ratio = load.per_second / baseline.per_second
     return Row(
@@ -229,7 +236,7 @@ def request_row(
     )
 
 
-def journeys_row(database: str, result: dict[str, object], baseline: Baseline, size: Size) -> Row:
+def journeys_row(database: str, result: dict[str, object], baseline: wrk.Load, size: Size) -> Row:
     seconds = float(str(result["seconds"]))
     done = int(str(result["journeys"]))
     requests = int(str(result["requests"]))
@@ -239,7 +246,7 @@ def journeys_row(database: str, result: dict[str, object], baseline: Baseline, s
     return Row(
         "4",
         f"complete journeys, {size.respondents} concurrent respondents "
-        f"({result['pages_per_journey']} pages each)",
+        f"({result['requests_per_journey']} requests each)",
         database,
         f"{done / seconds:,.1f} journeys/s ({per_second:,.0f} req/s)",
         float(str(result["p50_ms"])),
@@ -343,14 +350,14 @@ async def durability(databases: Sequence[str]) -> list[str]:
 
 
 def baseline_row(baseline: Baseline) -> Row:
-    described = ", ".join(f"{load.per_second:,.0f}" for load in baseline.loads)
+    rates = [load.per_second for load in baseline.loads]
     worst_p50 = max(load.p50_ms for load in baseline.loads)
     worst_p99 = max(load.p99_ms for load in baseline.loads)
     return Row(
         "1",
-        'baseline: bare Starlette route returning "ok"',
+        'baseline: bare Starlette route returning "ok" (measured before each row)',
         "–",
-        f"{baseline.per_second:,.0f} req/s (mean of {described})",
+        f"{sum(rates) / len(rates):,.0f} req/s (mean of {len(rates)}: {min(rates):,.0f}–{max(rates):,.0f})",
         worst_p50,
         worst_p99,
         sum(load.errors for load in baseline.loads),
@@ -358,18 +365,36 @@ def baseline_row(baseline: Baseline) -> Row:
     )
 
 
-async def run(args: argparse.Namespace) -> list[Row]:
+_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(?::|$)")
+
+
+def server_log_summary(logs: Path) -> str:
+    """What the servers logged as tracebacks, by exception: "none", or "2 × ClientDisconnect"."""
+    found: Counter[str] = Counter()
+    for log in sorted(logs.glob("*.log")):
+        in_traceback = False
+        for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.startswith("Traceback"):
+                in_traceback = True
+            elif in_traceback and _EXCEPTION_LINE.match(line):
+                found[line.split(":")[0].rsplit(".", 1)[-1]] += 1
+                in_traceback = False
+    return ", ".join(f"{count} × {name}" for name, count in found.most_common()) or "none"
+
+
+async def run(args: argparse.Namespace, logs: Path) -> list[Row]:
     size = SIZES[args.size]
     http_databases = ["sqlite", "postgres"] if args.database == "both" else [args.database]
     summary_databases = {"both": ["sqlite", "postgres"], "none": []}.get(args.storage, [args.storage])
 
-    baseline = Baseline([measure_baseline(size, args.workers)])
     coform_rows: list[Row] = []
-    for database in http_databases:
-        with_weight = database == http_databases[0]
-        coform_rows.extend(await measure_coform(database, size, args.workers, baseline, with_weight))
-    # Measured again after coform, so a machine that slowed down during the run shows in the mean.
-    baseline.loads.append(measure_baseline(size, args.workers))
+    with server.serving("bench.baseline:create_app", {}, args.workers, log=logs / "baseline.log") as bare:
+        baseline = Baseline(bare.url, size, [])
+        for database in http_databases:
+            with_weight = database == http_databases[0]
+            coform_rows.extend(
+                await measure_coform(database, size, args.workers, baseline, with_weight, logs)
+            )
     rows = [baseline_row(baseline), *coform_rows]
     for database in summary_databases:
         rows.extend(storage_summary_rows(database, size.responses))
@@ -406,8 +431,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     if not wrk.available():
         sys.exit("wrk is not installed: apt-get install -y wrk")
-    rows = asyncio.run(run(args))
+    logs = Path(tempfile.mkdtemp(prefix="coform-bench-"))
+    rows = asyncio.run(run(args, logs))
     print(report.table(rows))
+    tracebacks = server_log_summary(logs)
+    print(f"\nServer logs in {logs}; tracebacks: {tracebacks}")
     output = args.output or ("BENCHMARKS.md" if args.size == "full" else "-")
     if output == "-":
         return
@@ -420,10 +448,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         machine=machine.describe(database_dir),
         durability=asyncio.run(durability(databases)),
         server=f"uvicorn, {args.workers} worker(s), uvloop + httptools, access log off, loopback",
+        server_errors=tracebacks,
         load_generator=(
             f"wrk (1 thread, {size.connections} connections, {size.seconds:.0f} s after "
             f"{size.warmup_seconds:.0f} s warm-up) for rows 1–3; `python -m bench.journeys` "
-            "(asyncio, uvloop, one process) for row 4"
+            f"(asyncio, uvloop, one process, {size.journey_seconds:.0f} s) for row 4"
         ),
     )
     path = Path(output) if Path(output).is_absolute() else ROOT / output

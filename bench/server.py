@@ -62,18 +62,28 @@ def uvicorn_command(factory: str, port: int, workers: int) -> list[str]:
 
 
 def start(
-    factory: str, env: Mapping[str, str] | None = None, workers: int = 1, ready_path: str = "/"
+    factory: str,
+    env: Mapping[str, str] | None = None,
+    workers: int = 1,
+    ready_path: str = "/",
+    log: Path | None = None,
 ) -> Server:
-    """Start uvicorn serving `factory` and return once `ready_path` answers."""
+    """Start uvicorn serving `factory` and return once `ready_path` answers; output goes to `log`."""
     port = free_port()
-    process = subprocess.Popen(
-        uvicorn_command(factory, port, workers), cwd=ROOT, env={**os.environ, **(env or {})}
-    )
+    with open(log or os.devnull, "ab") as output:
+        # The child has its own copy of the file descriptor, so closing ours here is fine.
+        process = subprocess.Popen(
+            uvicorn_command(factory, port, workers),
+            cwd=ROOT,
+            env={**os.environ, **(env or {})},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
     server = Server(url=f"http://127.0.0.1:{port}", port=port, process=process)
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"{factory} exited with {process.returncode} before answering")
+            raise RuntimeError(f"{factory} exited with {process.returncode} before answering (log: {log})")
         try:
             with urllib.request.urlopen(server.url + ready_path, timeout=2):
                 return server
@@ -94,9 +104,13 @@ def stop(server: Server) -> None:
 
 @contextmanager
 def serving(
-    factory: str, env: Mapping[str, str] | None = None, workers: int = 1, ready_path: str = "/"
+    factory: str,
+    env: Mapping[str, str] | None = None,
+    workers: int = 1,
+    ready_path: str = "/",
+    log: Path | None = None,
 ) -> Iterator[Server]:
-    server = start(factory, env, workers, ready_path)
+    server = start(factory, env, workers, ready_path, log)
     try:
         yield server
     finally:
