@@ -36,7 +36,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.context import TortoiseContext
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import Subquery
+from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count
 from tortoise.migrations.autodetector import MigrationAutodetector
 from tortoise.migrations.executor import MigrationExecutor, MigrationTarget
@@ -779,6 +779,484 @@ def _submissions_query(slug: str, answer: tuple[str, str] | None) -> Any:
         matching = AnswerValue.filter(form_slug=slug, question_id=question_id, value=value)
         query = query.filter(id__in=Subquery(matching.values("response_id")))
     return query
+
+
+# --- review: filters, status, tags, notes, flags, audit, erasure and purge ---------------------------
+# Used by engine/review.py (the review domain) and, through it, the staff pages, the summary and the
+# exports. Every change a member of staff makes writes an AuditEvent in the same transaction, so a
+# change is never kept without the record of who made it.
+
+
+@dataclass(frozen=True)
+class Criteria:
+    """Which submissions of a form to list, count or export; every part narrows the set (AND).
+
+    `review_status` matches that status; `unset_is_status` also matches responses never given one
+    (they count as the form's first status). `answers` are (question id, value) pairs matched
+    against the indexed answer values. `search` looks in the reference and in the answers stored
+    under `search_keys` (None: every answer).
+    """
+
+    review_status: str | None = None
+    unset_is_status: bool = False
+    submitted_from: dt.datetime | None = None
+    submitted_before: dt.datetime | None = None
+    answers: tuple[tuple[str, str], ...] = ()
+    tag: str | None = None
+    search: str | None = None
+    search_keys: frozenset[str] | None = None
+
+
+@dataclass(frozen=True)
+class ReviewedSubmission:
+    """A submission with what reviewers have added: its tags and any safeguarding flag."""
+
+    submission: Submission
+    tags: tuple[str, ...]
+    flagged_at: dt.datetime | None
+    flag_reason: str | None
+
+
+@dataclass(frozen=True)
+class NoteRecord:
+    author: str
+    body: str
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    at: dt.datetime
+    actor: str
+    action: str
+    form_slug: str | None
+    reference: str | None
+    detail: Mapping[str, JSON]
+
+
+@dataclass(frozen=True)
+class PurgeCount:
+    """What `purge_form` deleted for one form."""
+
+    submissions: int
+    drafts: int
+    files: int
+
+
+async def find_reviewed(
+    slug: str, criteria: Criteria, *, limit: int = 50, offset: int = 0
+) -> list[ReviewedSubmission]:
+    """A page of the submissions `criteria` selects, newest first, with their tags and flags."""
+    async with in_transaction() as connection:
+        responses = (
+            await _criteria_query(slug, criteria)
+            .using_db(connection)
+            .select_related("form_version")
+            .order_by("-submitted_at", "-id")
+            .offset(offset)
+            .limit(limit)
+        )
+        keys = [response.id for response in responses]
+        answers = await _answers_of(connection, keys)
+        tags = await _tags_of(connection, keys)
+    return [
+        ReviewedSubmission(
+            _as_submission(response, answers.get(response.id, {})),
+            tags.get(response.id, ()),
+            response.flagged_at,
+            response.flag_reason,
+        )
+        for response in responses
+    ]
+
+
+async def count_reviewed(slug: str, criteria: Criteria) -> int:
+    """How many submissions `criteria` selects."""
+    return int(await _criteria_query(slug, criteria).count())
+
+
+async def reviewed_ids(slug: str, criteria: Criteria) -> AsyncIterator[list[str]]:
+    """The draft ids of every submission `criteria` selects, newest first, a thousand at a time.
+
+    For exports and summaries that read a whole filtered set without holding it in memory.
+    """
+    last: tuple[dt.datetime, uuid.UUID] | None = None
+    while True:
+        query = _criteria_query(slug, criteria)
+        if last is not None:
+            query = query.filter(Q(submitted_at__lt=last[0]) | Q(submitted_at=last[0], id__lt=last[1]))
+        rows = await query.order_by("-submitted_at", "-id").limit(1000).values_list("id", "submitted_at")
+        if not rows:
+            return
+        last = (rows[-1][1], uuid.UUID(str(rows[-1][0])))
+        yield [str(row[0]) for row in rows]
+
+
+async def get_reviewed(slug: str, reference: str) -> ReviewedSubmission | None:
+    """One submission of the form by its reference, with its tags and flag."""
+    if "\x00" in reference:
+        return None
+    async with in_transaction() as connection:
+        response = (
+            await Response.filter(form_slug=slug, reference=reference.upper(), status=SUBMITTED)
+            .using_db(connection)
+            .select_related("form_version")
+            .first()
+        )
+        if response is None:
+            return None
+        answers = await _answers_of(connection, [response.id])
+        tags = await _tags_of(connection, [response.id])
+    return ReviewedSubmission(
+        _as_submission(response, answers[response.id]),
+        tags.get(response.id, ()),
+        response.flagged_at,
+        response.flag_reason,
+    )
+
+
+async def neighbours(slug: str, criteria: Criteria, reference: str) -> tuple[str | None, str | None]:
+    """The references just newer and just older than `reference` in the list `criteria` selects."""
+    response = await Response.filter(form_slug=slug, reference=reference, status=SUBMITTED).first()
+    if response is None or response.submitted_at is None:
+        return None, None
+    at, key = response.submitted_at, response.id
+    newer = await (
+        _criteria_query(slug, criteria)
+        .filter(Q(submitted_at__gt=at) | Q(submitted_at=at, id__gt=key))
+        .order_by("submitted_at", "id")
+        .first()
+        .values_list("reference", flat=True)
+    )
+    older = await (
+        _criteria_query(slug, criteria)
+        .filter(Q(submitted_at__lt=at) | Q(submitted_at=at, id__lt=key))
+        .order_by("-submitted_at", "-id")
+        .first()
+        .values_list("reference", flat=True)
+    )
+    return (None if newer is None else str(newer)), (None if older is None else str(older))
+
+
+async def form_version_definition(slug: str, version: str) -> JSON:
+    """The definition recorded for a form version (what `record_form_version` was given)."""
+    row = await FormVersion.filter(slug=slug, version=version).first()
+    if row is None:
+        raise NotFound(f"form {slug!r} version {version!r} has not been recorded")
+    loaded: JSON = json.loads(row.definition)
+    return loaded
+
+
+async def files_of(draft_id: str) -> list[StoredFile]:
+    """The files attached to a response, oldest first."""
+    key = _parse_id(draft_id, "response")
+    rows = await UploadedFile.filter(response_id=key).order_by("created_at", "id")
+    return [_as_stored_file(row) for row in rows]
+
+
+async def tags_of_form(slug: str) -> list[str]:
+    """The tags reviewers have made for a form, in alphabetical order."""
+    names = await Tag.filter(form_slug=slug).order_by("name").values_list("name", flat=True)
+    return [str(name) for name in names]
+
+
+async def create_tag(slug: str, name: str, actor: str) -> bool:
+    """Make a tag for a form; False when it already exists (nothing changes, nothing is audited)."""
+    _check_text(name, "the tag name")
+    async with _writing() as connection:
+        if await Tag.filter(form_slug=slug, name=name).using_db(connection).exists():
+            return False
+        await Tag.create(form_slug=slug, name=name, using_db=connection)
+        await _audit(connection, actor, "tag_created", slug, None, {"tag": name})
+    return True
+
+
+async def tag_submissions(slug: str, references: Sequence[str], name: str, actor: str) -> int:
+    """Put a tag on each of `references` (one or many); returns how many newly got it.
+
+    Raises NotFound when the form has no such tag. Each response that gains the tag is audited.
+    """
+    async with _writing() as connection:
+        tag = await Tag.filter(form_slug=slug, name=name).using_db(connection).first()
+        if tag is None:
+            raise NotFound(f"form {slug!r} has no tag {name!r}")
+        wanted = [reference.upper() for reference in references if "\x00" not in reference]
+        rows = (
+            await Response.filter(form_slug=slug, status=SUBMITTED, reference__in=wanted)
+            .using_db(connection)
+            .values_list("id", "reference")
+        )
+        tagged = set(
+            await ResponseTag.filter(tag_id=tag.id, response_id__in=[row[0] for row in rows])
+            .using_db(connection)
+            .values_list("response_id", flat=True)
+        )
+        new = [(key, reference) for key, reference in rows if key not in tagged]
+        await ResponseTag.bulk_create(
+            [ResponseTag(response_id=key, tag_id=tag.id) for key, _ in new], using_db=connection
+        )
+        for _, reference in new:
+            await _audit(connection, actor, "tag_added", slug, str(reference), {"tag": name})
+    return len(new)
+
+
+async def untag_submission(slug: str, reference: str, name: str, actor: str) -> bool:
+    """Take a tag off a submission; False when it did not have it."""
+    async with _writing() as connection:
+        response = await _reviewed_row(connection, slug, reference)
+        deleted = await (
+            ResponseTag.filter(response_id=response.id, tag__form_slug=slug, tag__name=name)
+            .using_db(connection)
+            .delete()
+        )
+        if deleted:
+            await _audit(connection, actor, "tag_removed", slug, response.reference, {"tag": name})
+    return bool(deleted)
+
+
+async def set_review_status(slug: str, reference: str, status: str, actor: str) -> None:
+    """Give a submission a review status (the caller checks it is one of the form's statuses)."""
+    _check_text(status, "the review status")
+    async with _writing() as connection:
+        response = await _reviewed_row(connection, slug, reference)
+        before = response.review_status
+        if before == status:
+            return
+        response.review_status = status
+        await response.save(update_fields=["review_status"], using_db=connection)
+        await _audit(
+            connection, actor, "status_changed", slug, response.reference, {"from": before, "to": status}
+        )
+
+
+async def add_note(slug: str, reference: str, body: str, actor: str) -> None:
+    """Add a reviewer's note; the audit records that a note was added, not what it says."""
+    _check_text(body, "the note")
+    async with _writing() as connection:
+        response = await _reviewed_row(connection, slug, reference)
+        await Note.create(response=response, author=actor, body=body, created_at=_now(), using_db=connection)
+        await _audit(connection, actor, "note_added", slug, response.reference, {})
+
+
+async def notes_of(slug: str, reference: str) -> list[NoteRecord]:
+    """A submission's notes, oldest first."""
+    rows = await Note.filter(response__form_slug=slug, response__reference=reference).order_by(
+        "created_at", "id"
+    )
+    return [NoteRecord(row.author, row.body, row.created_at) for row in rows]
+
+
+async def flag_submission(slug: str, reference: str, reason: str, actor: str) -> bool:
+    """Raise a safeguarding concern; False when the submission is already flagged."""
+    _check_text(reason, "the reason")
+    async with _writing() as connection:
+        response = await _reviewed_row(connection, slug, reference)
+        if response.flagged_at is not None:
+            return False
+        response.flagged_at = _now()
+        response.flag_reason = reason
+        await response.save(update_fields=["flagged_at", "flag_reason"], using_db=connection)
+        await _audit(connection, actor, "flag_raised", slug, response.reference, {})
+    return True
+
+
+async def close_flag(slug: str, reference: str, outcome: str, actor: str) -> bool:
+    """Record how a concern was handled and take the submission off the safeguarding list."""
+    _check_text(outcome, "the outcome")
+    async with _writing() as connection:
+        response = await _reviewed_row(connection, slug, reference)
+        if response.flagged_at is None:
+            return False
+        await Response.filter(id=response.id).using_db(connection).update(flagged_at=None, flag_reason=None)
+        await Note.create(
+            response=response,
+            author=actor,
+            body=f"Safeguarding concern closed: {outcome}",
+            created_at=_now(),
+            using_db=connection,
+        )
+        await _audit(connection, actor, "flag_closed", slug, response.reference, {})
+    return True
+
+
+async def flagged_submissions() -> list[ReviewedSubmission]:
+    """Every flagged submission of every form, the longest-waiting first (the safeguarding list)."""
+    async with in_transaction() as connection:
+        responses = (
+            await Response.filter(status=SUBMITTED, flagged_at__not_isnull=True)
+            .using_db(connection)
+            .select_related("form_version")
+            .order_by("flagged_at", "id")
+        )
+        keys = [response.id for response in responses]
+        tags = await _tags_of(connection, keys)
+    return [
+        ReviewedSubmission(_as_submission(r, {}), tags.get(r.id, ()), r.flagged_at, r.flag_reason)
+        for r in responses
+    ]
+
+
+async def record_audit(
+    actor: str, action: str, slug: str | None, reference: str | None, detail: Mapping[str, JSONInput]
+) -> None:
+    """Record an event that changes nothing stored here (an export, a download)."""
+    cleaned = _clean_json(detail, "the audit detail")
+    async with _writing() as connection:
+        await _audit(connection, actor, action, slug, reference, cleaned if isinstance(cleaned, dict) else {})
+
+
+async def audit_events(
+    slug: str | None, reference: str | None = None, *, limit: int = 100, offset: int = 0
+) -> list[AuditRecord]:
+    """Audit events, newest first: of one form (and one reference), or of everything with slug None."""
+    query = AuditEvent.all()
+    if slug is not None:
+        query = query.filter(form_slug=slug)
+    if reference is not None:
+        query = query.filter(reference=reference)
+    rows = await query.order_by("-at", "-id").offset(offset).limit(limit)
+    return [
+        AuditRecord(row.at, row.actor, row.action, row.form_slug, row.reference, json.loads(row.detail))
+        for row in rows
+    ]
+
+
+async def count_audit_events(slug: str | None) -> int:
+    query = AuditEvent.all() if slug is None else AuditEvent.filter(form_slug=slug)
+    return int(await query.count())
+
+
+async def find_by_reference(reference: str) -> Submission | None:
+    """Any form's submission with this reference (for erasure requests), or None."""
+    return await get_submission(reference.strip())
+
+
+async def erase_submission(reference: str, actor: str) -> bool:
+    """Delete a submission with its answers, files, tags and notes (right to erasure), audited.
+
+    False when there is no such submission. The audit entry keeps only the reference and form.
+    """
+    if "\x00" in reference:
+        return False
+    async with _writing() as connection:
+        response = await Response.filter(reference=reference.strip().upper()).using_db(connection).first()
+        if response is None:
+            return False
+        paths = await _file_paths(connection, [response.id])
+        await response.delete(using_db=connection)
+        await _audit(connection, actor, "erased", response.form_slug, response.reference, {})
+    _unlink_all(paths)
+    return True
+
+
+async def purge_form(slug: str, older_than: dt.datetime, actor: str) -> PurgeCount:
+    """Delete a form's submissions submitted, and drafts last changed, before `older_than`."""
+    async with _writing() as connection:
+        old = Response.filter(form_slug=slug).filter(
+            Q(status=SUBMITTED, submitted_at__lt=older_than) | Q(status=DRAFT, updated_at__lt=older_than)
+        )
+        rows = await old.using_db(connection).values_list("id", "status")
+        keys = [row[0] for row in rows]
+        submissions = sum(1 for row in rows if row[1] == SUBMITTED)
+        files = await UploadedFile.filter(response_id__in=keys).using_db(connection).count()
+        paths = await _file_paths(connection, keys)
+        await Response.filter(id__in=keys).using_db(connection).delete()
+        count = PurgeCount(submissions, len(keys) - submissions, files)
+        if keys:
+            detail: dict[str, JSON] = {
+                "submissions": count.submissions,
+                "drafts": count.drafts,
+                "files": count.files,
+            }
+            await _audit(connection, actor, "purged", slug, None, detail)
+    _unlink_all(paths)
+    return count
+
+
+def _criteria_query(slug: str, criteria: Criteria) -> Any:
+    """The submissions `criteria` selects; answer filters use the indexed answer_value rows."""
+    query = Response.filter(form_slug=slug, status=SUBMITTED)
+    if criteria.review_status is not None:
+        same = Q(review_status=criteria.review_status)
+        query = query.filter(same | Q(review_status__isnull=True) if criteria.unset_is_status else same)
+    if criteria.submitted_from is not None:
+        query = query.filter(submitted_at__gte=criteria.submitted_from)
+    if criteria.submitted_before is not None:
+        query = query.filter(submitted_at__lt=criteria.submitted_before)
+    for question_id, value in criteria.answers:
+        matching = AnswerValue.filter(form_slug=slug, question_id=question_id, value=value)
+        query = query.filter(id__in=Subquery(matching.values("response_id")))
+    if criteria.tag is not None:
+        tagged = ResponseTag.filter(tag__form_slug=slug, tag__name=criteria.tag)
+        query = query.filter(id__in=Subquery(tagged.values("response_id")))
+    if criteria.search:
+        answers = Answer.filter(response__form_slug=slug, value__icontains=criteria.search)
+        if criteria.search_keys is not None:
+            answers = answers.filter(question_id__in=sorted(criteria.search_keys))
+        query = query.filter(
+            Q(reference__icontains=criteria.search) | Q(id__in=Subquery(answers.values("response_id")))
+        )
+    return query
+
+
+async def _tags_of(
+    connection: BaseDBAsyncClient, keys: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, tuple[str, ...]]:
+    found: dict[uuid.UUID, list[str]] = {}
+    if keys:
+        rows = (
+            await ResponseTag.filter(response_id__in=keys)
+            .using_db(connection)
+            .order_by("tag__name")
+            .values_list("response_id", "tag__name")
+        )
+        for response_id, name in rows:
+            found.setdefault(uuid.UUID(str(response_id)), []).append(str(name))
+    return {key: tuple(names) for key, names in found.items()}
+
+
+async def _reviewed_row(connection: BaseDBAsyncClient, slug: str, reference: str) -> Response:
+    if "\x00" in reference:
+        raise NotFound(f"no submission {reference!r}")
+    response = (
+        await Response.filter(form_slug=slug, reference=reference.upper(), status=SUBMITTED)
+        .using_db(connection)
+        .select_for_update()
+        .first()
+    )
+    if response is None:
+        raise NotFound(f"form {slug!r} has no submission {reference!r}")
+    return response
+
+
+async def _file_paths(connection: BaseDBAsyncClient, keys: Sequence[uuid.UUID]) -> list[str]:
+    if not keys:
+        return []
+    rows = (
+        await UploadedFile.filter(response_id__in=keys, path__not_isnull=True)
+        .using_db(connection)
+        .values_list("path", flat=True)
+    )
+    return [str(path) for path in rows]
+
+
+async def _audit(
+    connection: BaseDBAsyncClient,
+    actor: str,
+    action: str,
+    slug: str | None,
+    reference: str | None,
+    detail: Mapping[str, JSON],
+) -> None:
+    await AuditEvent.create(
+        at=_now(),
+        actor=actor,
+        action=action,
+        form_slug=slug,
+        reference=reference,
+        detail=_dump(dict(detail)),
+        using_db=connection,
+    )
 
 
 # --- files ------------------------------------------------------------------------------------------
