@@ -242,17 +242,18 @@ def _sign_in_form(
 
 
 async def second_factor_page(request: Request) -> Response:
+    # The CSRF check comes first, so a forged POST learns nothing, not even whether a session exists.
+    form = await request.app.state.csrf.checked_form(request) if request.method == "POST" else None
     token = request.cookies.get(COOKIE, "")
     now = _now(request)
     staff = await accounts.session_awaiting_second_factor(token, now=now) if token else None
     if staff is None:
         return RedirectResponse(SIGN_IN_PATH, status_code=303)
     enrolled = await accounts.has_confirmed_totp(staff.id)
-    if request.method == "GET":
+    if form is None:
         return await _second_factor_form(
             request, staff, enrolled, safe_next(request.query_params.get("next"))
         )
-    form = await request.app.state.csrf.checked_form(request)
     next_page = safe_next(form.get("next"))
     code = _field(form, "code").strip()
     if not code:
@@ -302,14 +303,14 @@ def qr_code_svg(uri: str) -> Markup:
 
 
 async def setup_page(request: Request) -> Response:
+    form = await request.app.state.csrf.checked_form(request) if request.method == "POST" else None
     token = request.path_params["token"]
     now = _now(request)
     account = await accounts.setup_link_staff(token, now=now)
     if account is None:
         return _link_invalid(request)
-    if request.method == "GET":
+    if form is None:
         return _setup_form(request, account, token)
-    form = await request.app.state.csrf.checked_form(request)
     password = _field(form, "password")
     again = _field(form, "password_again")
     if not password:

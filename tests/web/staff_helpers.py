@@ -39,5 +39,7 @@ def signed_in_session(client: TestClient, role: str, email: str | None = None) -
     app = cast(Starlette, client.app)
     address = email or f"{role}-{next(_numbers)}@example.org"
     staff, _ = client.portal.call(accounts.add_user, address, role)
-    start = functools.partial(accounts.start_session, staff.id, second_factor_done=True, now=app.state.clock())
+    start = functools.partial(
+        accounts.start_session, staff.id, second_factor_done=True, now=app.state.clock()
+    )
     return staff, client.portal.call(start)
