@@ -101,6 +101,8 @@ class Option:
     other_label: Text | None = None
     follow_up: Question | None = None
     image: Image | None = None
+    #: The value of an option in an earlier version whose answers this option takes over.
+    replaces: str | None = None
 
 
 @dataclass(frozen=True)
@@ -151,6 +153,9 @@ class Question:
     rows: int | None = None
     #: For content blocks: heading level, or the markdown body of a paragraph/warning.
     body: Text | None = None
+    #: The id of a question in an earlier version whose answers this question takes over, so
+    #: renaming an id does not orphan the answers already given (see engine.versions).
+    replaces: str | None = None
 
     @cached_property
     def is_content(self) -> bool:

@@ -120,7 +120,7 @@ _AUTOCOMPLETE_CONTACT_KINDS = frozenset({"home", "work", "mobile", "fax", "pager
 _ATTRIBUTE_OF_KEY = {"must_be": "date_rule"}
 #: Keys every question takes, whatever its type.
 _COMMON_QUESTION_KEYS = frozenset(
-    {"id", "type", "label", "hint", "optional", "personal", "show_if", "errors"}
+    {"id", "type", "label", "hint", "optional", "personal", "show_if", "errors", "replaces"}
 )
 
 
@@ -244,6 +244,7 @@ KEYS: Mapping[str, Mapping[str, Key]] = {
         "suffix": Key(_STRING, "Shown after the input: per week"),
         "rows": Key(_COUNT, "Height of a long text box"),
         "body": Key(_TEXT, "Markdown of a paragraph or warning block"),
+        "replaces": Key(_ID_SCHEMA, "Old question id whose answers this one takes over"),
     },
     "option": {
         "value": Key(_ID_SCHEMA, "Stable machine value stored with answers", required=True),
@@ -255,6 +256,7 @@ KEYS: Mapping[str, Mapping[str, Key]] = {
         "other_label": Key(_TEXT, "Label of the 'please say' box"),
         "follow_up": Key(_ref("question"), "A question revealed when the option is chosen"),
         "image": Key(_ref("image"), "An image shown with the option"),
+        "replaces": Key(_ID_SCHEMA, "Old option value whose answers this one takes over"),
     },
     "image": {
         "src": Key(_STRING, "Image path under static/ or URL", required=True),
@@ -1207,6 +1209,7 @@ class _Builder:
             options=tuple(option for option, _ in options),
             statements=tuple(option for option, _ in statements),
             errors=fields.read("errors", self.error_texts) or MappingProxyType({}),
+            replaces=fields.read("replaces", lambda n: self.identifier(n, "replaces")),
             **self.settings(fields),
         )
         if question_id is not None and kind is None:
@@ -1286,6 +1289,7 @@ class _Builder:
                 other=option_fields.boolean("other") or False,
                 other_label=option_fields.text("other_label"),
                 image=option_fields.read("image", self.image),
+                replaces=option_fields.read("replaces", lambda n: self.identifier(n, "replaces")),
             )
             self.check_option(option, option_fields, type_name, kind, [o for o, _ in built])
             if value is not None:

@@ -192,6 +192,35 @@ def test_follow_up_questions_are_attached_to_their_option() -> None:
     assert form.question("email_address").type == "email"
 
 
+def test_a_question_or_option_may_say_which_old_id_it_replaces() -> None:
+    form = load_form_text(
+        dedent("""\
+        title: Travel
+        pages:
+          - id: how
+            questions:
+              - id: travel_mode
+                replaces: transport
+                type: radios
+                label: How did you travel?
+                options:
+                  - {value: bus, label: Bus, replaces: coach}
+                  - {value: walk, label: Walking}
+        """)
+    )
+    question = form.question("travel_mode")
+    assert question.replaces == "transport"
+    assert [option.replaces for option in question.options] == ["coach", None]
+
+
+def test_replaces_must_be_an_id() -> None:
+    source = (
+        "title: T\npages:\n  - id: p\n    questions:\n"
+        "      - {id: q, replaces: Old Q, type: text, label: Q}\n"
+    )
+    assert mistakes(source) == ["inline.yaml:5:27: replaces 'Old Q' contains a space. Fix: use old_q"]
+
+
 def test_a_text_piping_a_personal_answer_is_personal() -> None:
     form = load_form_text(
         dedent("""\

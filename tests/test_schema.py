@@ -56,8 +56,8 @@ def test_bundled_forms_satisfy_the_schema(path: Path) -> None:
 def test_schema_underlines_a_misspelled_key() -> None:
     source = "title: T\npages:\n  - id: p\n    questions:\n      - {id: q, type: yes_no, lable: Q}\n"
     assert schema_problems(source) == [
-        "'lable' is not one of ['errors', 'hint', 'id', 'image', 'label', 'optional', 'personal', 'show_if', "
-        "'type']",
+        "'lable' is not one of ['errors', 'hint', 'id', 'image', 'label', 'optional', 'personal', "
+        "'replaces', 'show_if', 'type']",
         "Additional properties are not allowed ('lable' was unexpected)",
     ]
 
@@ -72,6 +72,6 @@ def test_schema_underlines_yes_where_a_boolean_is_expected() -> None:
 def test_schema_underlines_a_setting_the_question_type_does_not_take() -> None:
     source = "title: T\npages:\n  - id: p\n    questions:\n      - {id: q, type: yes_no, label: Q, rows: 3}\n"
     assert schema_problems(source) == [
-        "'rows' is not one of ['errors', 'hint', 'id', 'image', 'label', 'optional', 'personal', 'show_if', "
-        "'type']"
+        "'rows' is not one of ['errors', 'hint', 'id', 'image', 'label', 'optional', 'personal', "
+        "'replaces', 'show_if', 'type']"
     ]
