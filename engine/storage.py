@@ -24,7 +24,7 @@ import os
 import re
 import secrets
 import uuid
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +44,8 @@ from tortoise.migrations.recorder import MigrationRecorder
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
+from engine import outbox
+from engine.mail import Email
 from engine.settings import Settings
 
 #: An answer value as stored: what json.loads returns.
@@ -627,11 +629,19 @@ async def save_answers(draft_id: str, answers: Mapping[str, JSONInput], remove: 
     return draft
 
 
-async def submit(draft_id: str, final_answers: Mapping[str, JSONInput], reference_prefix: str) -> Submission:
+async def submit(
+    draft_id: str,
+    final_answers: Mapping[str, JSONInput],
+    reference_prefix: str,
+    *,
+    emails: Callable[[Submission], Sequence[Email]] | None = None,
+) -> Submission:
     """Submit a draft with its final answers and give it a reference, in one transaction.
 
     Submitting again (a double click, the back button, a retry after a timeout) returns the first
-    submission unchanged and stores nothing.
+    submission unchanged and stores nothing. `emails` composes the messages the submission causes
+    (a receipt, staff alerts) once its reference is known; they go into the outbox in the same
+    transaction, so they are sent exactly when the submission is stored.
     """
     if not isinstance(reference_prefix, str) or not _REFERENCE_PREFIX.fullmatch(reference_prefix):
         raise StorageInputError(f"reference prefix {reference_prefix!r} must be 2 to 5 capital letters")
@@ -656,6 +666,8 @@ async def submit(draft_id: str, final_answers: Mapping[str, JSONInput], referenc
         response.updated_at = now
         await response.save(update_fields=["status", "submitted_at", "updated_at"], using_db=connection)
         submission = await _submission(connection, response)
+        if emails is not None:
+            await outbox.enqueue(connection, emails(submission), now=now)
     return submission
 
 
