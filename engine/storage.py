@@ -128,13 +128,20 @@ class StoredFile:
 
 
 class FormVersion(Model):
-    """A version of a form that someone answered: its definition is kept so old answers stay readable."""
+    """A version of a form that someone answered: its definition is kept so old answers stay readable.
+
+    The newest published version of a slug is the one every worker serves (engine.versions).
+    """
 
     id = fields.IntField(primary_key=True)
     slug = fields.CharField(max_length=100)
     version = fields.CharField(max_length=64)
     definition = fields.TextField()
     first_seen = fields.DatetimeField()
+    #: When it last became the live version (null while an upload waits for confirmation).
+    published_at = fields.DatetimeField(null=True)
+    #: Where it came from: "file" (forms/ at start-up or on change) or "upload" (through the browser).
+    source = fields.CharField(max_length=10, default="file", db_default="file")
 
     class Meta:
         table = "form_version"
@@ -535,7 +542,9 @@ def _parse_id(value: str, what: str) -> uuid.UUID:
 # --- drafts and submissions ----------------------------------------------------------------------
 
 
-async def record_form_version(slug: str, version: str, definition: JSONInput) -> None:
+async def record_form_version(
+    slug: str, version: str, definition: JSONInput, *, source: Literal["file", "upload"] = "file"
+) -> None:
     """Remember a form version's definition; recording the same version again changes nothing."""
     _check_text(slug, "the form slug")
     _check_text(version, "the form version")
@@ -545,11 +554,88 @@ async def record_form_version(slug: str, version: str, definition: JSONInput) ->
             exists = await FormVersion.filter(slug=slug, version=version).using_db(connection).exists()
             if not exists:
                 await FormVersion.create(
-                    slug=slug, version=version, definition=text, first_seen=_now(), using_db=connection
+                    slug=slug,
+                    version=version,
+                    definition=text,
+                    first_seen=_now(),
+                    source=source,
+                    using_db=connection,
                 )
     except IntegrityError:
         # Another worker recorded the same version between our check and our insert.
         return
+
+
+# --- form versions: which one is live ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VersionRecord:
+    """One stored version of a form as the author pages list it, with how many answered it."""
+
+    slug: str
+    version: str
+    source: str
+    first_seen: dt.datetime
+    published_at: dt.datetime | None
+    drafts: int
+    submissions: int
+
+
+async def publish_form_version(slug: str, version: str, *, if_never_published: bool = False) -> bool:
+    """Make a recorded version the live one (the newest published); returns whether anything changed.
+
+    With `if_never_published`, a version published before is left as it is: a worker starting with
+    an unchanged file must not take the live place back from a version uploaded since.
+    """
+    query = FormVersion.filter(slug=slug, version=version)
+    if if_never_published:
+        query = query.filter(published_at__isnull=True)
+    async with _writing() as connection:
+        changed = await query.using_db(connection).update(published_at=_now())
+    if not changed and not await FormVersion.filter(slug=slug, version=version).exists():
+        raise NotFound(f"form {slug!r} version {version!r} has not been recorded")
+    return bool(changed)
+
+
+async def live_form_versions() -> dict[str, str]:
+    """Slug -> the version every worker serves: the one published most recently.
+
+    One small query over the published rows; workers run it every second or so.
+    """
+    rows = (
+        await FormVersion.filter(published_at__isnull=False)
+        .order_by("slug", "-published_at", "-id")
+        .values_list("slug", "version")
+    )
+    live: dict[str, str] = {}
+    for slug, version in rows:
+        live.setdefault(str(slug), str(version))
+    return live
+
+
+async def version_records(slug: str) -> list[VersionRecord]:
+    """Every stored version of a form, newest first, with its draft and submission counts."""
+    rows = await FormVersion.filter(slug=slug).order_by("-first_seen", "-id")
+    counted = (
+        await Response.filter(form_slug=slug)
+        .group_by("form_version_id", "status")
+        .annotate(count=Count("id"))
+        .values_list("form_version_id", "status", "count")
+    )
+    counts: dict[tuple[int, str], int] = {(int(key), str(status)): int(n) for key, status, n in counted}
+    return [
+        VersionRecord(
+            slug=row.slug,
+            version=row.version,
+            source=row.source,
+            first_seen=row.first_seen,
+            published_at=row.published_at,
+            drafts=counts.get((row.id, DRAFT), 0),
+            submissions=counts.get((row.id, SUBMITTED), 0),
+        )
+        for row in rows
+    ]
 
 
 async def create_draft(slug: str, version: str, language: str) -> tuple[Draft, str]:
