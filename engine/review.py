@@ -8,7 +8,7 @@ list the person was looking at::
     criteria = parsed.filter.criteria(form, board=role == "board")
     await storage.count_reviewed(form.slug, criteria)          # how many
     await storage.find_reviewed(form.slug, criteria, limit=50)  # a page of them
-    async for ids in storage.reviewed_ids(form.slug, criteria): # all of them, a thousand at a time
+    async for batch in storage.reviewed_references(form.slug, criteria):  # all, 1000 at a time
         ...
 
 Query parameters: `q` (free text: the reference or any answer), `status`, `from` and `to`
@@ -65,11 +65,43 @@ FILTER_MESSAGES: Mapping[str, str] = MappingProxyType(
 logger = logging.getLogger("coform.review")
 
 
-class ReviewError(ValueError):
-    """A change a reviewer asked for that cannot be made; `code` names why."""
+#: Wording of problems with a change a reviewer asked for, keyed by code.
+REVIEW_MESSAGES: Mapping[str, str] = MappingProxyType(
+    {
+        "unknown_status": "Select one of the statuses",
+        "tag_empty": "Enter a name for the tag",
+        "tag_too_long": "Tag names must be 100 characters or fewer",
+        "none_selected": "Select at least one response to tag",
+        "unknown_tag": "Select a tag from the list",
+        "note_empty": "Enter a note",
+        "note_too_long": "Notes must be 5,000 characters or fewer",
+        "reason_empty": "Enter why you are concerned",
+        "outcome_empty": "Enter what was done about the concern",
+    }
+)
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
+#: How each audited action reads in the audit view.
+ACTION_WORDS: Mapping[str, str] = MappingProxyType(
+    {
+        "status_changed": "Changed the status",
+        "tag_created": "Made a tag",
+        "tag_added": "Added a tag",
+        "tag_removed": "Removed a tag",
+        "note_added": "Added a note",
+        "flag_raised": "Raised a safeguarding concern",
+        "flag_closed": "Closed a safeguarding concern",
+        "file_downloaded": "Downloaded a file",
+        "erased": "Deleted the response (right to erasure)",
+        "purged": "Deleted responses past the retention period",
+    }
+)
+
+
+class ReviewError(ValueError):
+    """A change a reviewer asked for that cannot be made; `code` is a REVIEW_MESSAGES key."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(REVIEW_MESSAGES[code])
         self.code = code
 
 
@@ -239,30 +271,36 @@ def searchable_keys(form: Form) -> frozenset[str]:
 
 
 def redact_for_board(
-    form: Form, sections: tuple[SummarySection, ...], language: str
+    form: Form, sections: tuple[SummarySection, ...], language: str, current: Form | None = None
 ) -> tuple[SummarySection, ...]:
     """The response's rows as the board may see them: personal answers hidden, and labels that
     pipe a personal answer shown with the piped part hidden. A repeating item is hidden whole when
-    its page asks anything personal, because its answers share one row."""
+    its page asks anything personal, because its answers share one row.
+
+    `form` is the version that was answered; a question marked personal in the `current` version
+    is hidden too, so marking a question personal later protects the answers already given.
+    """
+
+    def hidden(question_id: str) -> bool:
+        for version in (form, current):
+            question = version.question_index.get(question_id) if version else None
+            if version and question and hidden_from_board(version, question):
+                return True
+        return False
+
     redacted: list[SummarySection] = []
     for section in sections:
         rows: list[SummaryRow] = []
         for row in section.rows:
             if row.question_id is not None:
-                rows.append(_redacted_row(form, form.question(row.question_id), row, language))
-            elif any(hidden_from_board(form, q) for q in _page_questions(form, row.page_id)):
-                rows.append(replace(row, answer=HIDDEN, answered=True))
-            else:
-                rows.append(row)
+                if hidden(row.question_id):
+                    label = PIPE_PATTERN.sub(HIDDEN_PIPE, form.question(row.question_id).label.get(language))
+                    row = replace(row, label=label, answer=HIDDEN if row.answered else "")
+            elif any(hidden(q.id) for q in _page_questions(form, row.page_id)):
+                row = replace(row, answer=HIDDEN, answered=True)
+            rows.append(row)
         redacted.append(replace(section, rows=tuple(rows)))
     return tuple(redacted)
-
-
-def _redacted_row(form: Form, question: Question, row: SummaryRow, language: str) -> SummaryRow:
-    if not hidden_from_board(form, question):
-        return row
-    label = PIPE_PATTERN.sub(HIDDEN_PIPE, question.label.get(language))
-    return replace(row, label=label, answer=HIDDEN if row.answered else "")
 
 
 def _page_questions(form: Form, page_id: str) -> list[Question]:
@@ -321,7 +359,7 @@ async def answered_version(current: Form, version: str) -> Form:
 async def set_status(form: Form, reference: str, status: str, actor: str) -> None:
     """Change a response's review status to one of the form's own statuses (audited)."""
     if status not in {option.value for option in review_statuses(form)}:
-        raise ReviewError("unknown_status", "Select one of the statuses")
+        raise ReviewError("unknown_status")
     await storage.set_review_status(form.slug, reference, status, actor)
 
 
@@ -329,9 +367,9 @@ async def create_tag(form: Form, name: str, actor: str) -> str:
     """Make a tag (theme) for a form; returns its tidied name. Creating it again changes nothing."""
     tidied = " ".join(name.split())
     if not tidied:
-        raise ReviewError("tag_empty", "Enter a name for the tag")
+        raise ReviewError("tag_empty")
     if len(tidied) > 100:
-        raise ReviewError("tag_too_long", "Tag names must be 100 characters or fewer")
+        raise ReviewError("tag_too_long")
     await storage.create_tag(form.slug, tidied, actor)
     return tidied
 
@@ -340,19 +378,19 @@ async def tag_responses(form: Form, references: Iterable[str], tag: str, actor: 
     """Put an existing tag on several responses at once; returns how many newly got it."""
     wanted = [reference for reference in references if reference]
     if not wanted:
-        raise ReviewError("none_selected", "Select at least one response to tag")
+        raise ReviewError("none_selected")
     try:
         return await storage.tag_submissions(form.slug, wanted, tag, actor)
     except storage.NotFound:
-        raise ReviewError("unknown_tag", "Select a tag from the list") from None
+        raise ReviewError("unknown_tag") from None
 
 
 async def add_note(form: Form, reference: str, body: str, actor: str) -> None:
     text = body.strip()
     if not text:
-        raise ReviewError("note_empty", "Enter a note")
+        raise ReviewError("note_empty")
     if len(text) > 5000:
-        raise ReviewError("note_too_long", "Notes must be 5,000 characters or fewer")
+        raise ReviewError("note_too_long")
     await storage.add_note(form.slug, reference, text, actor)
 
 
@@ -360,7 +398,7 @@ async def flag_concern(form: Form, reference: str, reason: str, actor: str, link
     """Raise a safeguarding concern and alert the safeguarding role at once; False if already raised."""
     text = reason.strip()
     if not text:
-        raise ReviewError("reason_empty", "Enter why you are concerned")
+        raise ReviewError("reason_empty")
     if not await storage.flag_submission(form.slug, reference, text, actor):
         return False
     await alert_safeguarding(form, reference, link)
@@ -371,7 +409,7 @@ async def close_concern(form: Form, reference: str, outcome: str, actor: str) ->
     """Record what was done about a concern and take it off the safeguarding list (audited)."""
     text = outcome.strip()
     if not text:
-        raise ReviewError("outcome_empty", "Enter what was done about the concern")
+        raise ReviewError("outcome_empty")
     return await storage.close_flag(form.slug, reference, text, actor)
 
 

@@ -973,21 +973,25 @@ async def count_reviewed(slug: str, criteria: Criteria) -> int:
     return int(await _criteria_query(slug, criteria).count())
 
 
-async def reviewed_ids(slug: str, criteria: Criteria) -> AsyncIterator[list[str]]:
-    """The draft ids of every submission `criteria` selects, newest first, a thousand at a time.
+async def reviewed_references(slug: str, criteria: Criteria) -> AsyncIterator[list[str]]:
+    """The references of every submission `criteria` selects, newest first, a thousand at a time.
 
-    For exports and summaries that read a whole filtered set without holding it in memory.
+    For acting on a whole filtered list (bulk tagging) without holding it in memory.
     """
     last: tuple[dt.datetime, uuid.UUID] | None = None
     while True:
         query = _criteria_query(slug, criteria)
         if last is not None:
             query = query.filter(Q(submitted_at__lt=last[0]) | Q(submitted_at=last[0], id__lt=last[1]))
-        rows = await query.order_by("-submitted_at", "-id").limit(1000).values_list("id", "submitted_at")
+        rows = (
+            await query.order_by("-submitted_at", "-id")
+            .limit(1000)
+            .values_list("id", "submitted_at", "reference")
+        )
         if not rows:
             return
         last = (rows[-1][1], uuid.UUID(str(rows[-1][0])))
-        yield [str(row[0]) for row in rows]
+        yield [str(row[2]) for row in rows]
 
 
 async def get_reviewed(slug: str, reference: str) -> ReviewedSubmission | None:
