@@ -19,7 +19,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 from engine import storage
 from engine.definition import Form
 from engine.settings import Settings
-from engine.web import pages, respond, review, staff
+from engine.web import pages, respond, review, staff, summary
 from engine.web.drafts import DraftCookies
 from engine.web.errors import ErrorPages
 from engine.web.security import BodyLimitMiddleware, CsrfMiddleware, CsrfTokens, SecurityHeadersMiddleware
@@ -104,6 +104,7 @@ def create_app(
             *respond.routes,
             *staff.routes,
             *review.routes,
+            *summary.routes,
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         # Outermost first. The CSRF secret is made before the body limit can answer 413, because

@@ -36,7 +36,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.context import TortoiseContext
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import Q, Subquery
+from tortoise.expressions import Q, RawSQL, Subquery
 from tortoise.functions import Count
 from tortoise.migrations.autodetector import MigrationAutodetector
 from tortoise.migrations.executor import MigrationExecutor, MigrationTarget
@@ -1562,3 +1562,205 @@ async def _assign_reference(connection: BaseDBAsyncClient, key: uuid.UUID, prefi
             continue
         return reference
     raise StorageError(f"could not find an unused reference after {_REFERENCE_ATTEMPTS} attempts")
+
+
+# --- exports and summaries -----------------------------------------------------------------------------
+# Read-only queries over the submissions a `Criteria` selects (the review list's filter), so a summary
+# or an export covers exactly the responses the list shows. Whole sets are read in keyset batches
+# (ordered by submitted_at and id, each batch starting after the last row of the one before), never
+# all at once and never by OFFSET, so memory and time per batch stay flat however large the form.
+
+#: Responses per batch of an export: big enough to amortise a round trip, small enough to stay flat.
+EXPORT_BATCH_SIZE = 1000
+
+
+@dataclass(frozen=True)
+class StoredVersion:
+    """A recorded version of a form: its version hash, what `record_form_version` was given, when."""
+
+    version: str
+    definition: JSON
+    first_seen: dt.datetime
+
+
+@dataclass(frozen=True)
+class ExportRecord:
+    """One submission as an export writes it: its stored JSON answers and what reviewers added."""
+
+    reference: str
+    submitted_at: dt.datetime
+    version: str
+    language: str
+    review_status: str | None
+    tags: tuple[str, ...]
+    answers: Mapping[str, JSON]
+
+
+@dataclass(frozen=True)
+class TextAnswer:
+    """A free-text answer listed in a summary, with the submission's reference and tags."""
+
+    reference: str
+    submitted_at: dt.datetime
+    text: str
+    tags: tuple[str, ...]
+
+
+async def form_versions(slug: str) -> list[StoredVersion]:
+    """Every recorded version of a form, the first seen first."""
+    rows = (
+        await FormVersion.filter(slug=slug)
+        .order_by("first_seen", "id")
+        .values_list("version", "definition", "first_seen")
+    )
+    return [StoredVersion(str(version), json.loads(text), at) for version, text, at in rows]
+
+
+async def export_batches(
+    slug: str, criteria: Criteria, *, batch_size: int = EXPORT_BATCH_SIZE
+) -> AsyncIterator[list[ExportRecord]]:
+    """The submissions `criteria` selects, oldest first, `batch_size` at a time, with answers and tags."""
+    versions = {
+        int(key): str(version)
+        for key, version in await FormVersion.filter(slug=slug).values_list("id", "version")
+    }
+    last: tuple[dt.datetime, uuid.UUID] | None = None
+    while True:
+        query = _criteria_query(slug, criteria)
+        if last is not None:
+            query = query.filter(Q(submitted_at__gt=last[0]) | Q(submitted_at=last[0], id__gt=last[1]))
+        rows = (
+            await query.order_by("submitted_at", "id")
+            .limit(batch_size)
+            .values_list("id", "reference", "submitted_at", "form_version_id", "language", "review_status")
+        )
+        if not rows:
+            return
+        keys = [uuid.UUID(str(row[0])) for row in rows]
+        async with in_transaction() as connection:
+            answers = await _answers_of(connection, keys)
+            tags = await _tags_of(connection, keys)
+        yield [
+            ExportRecord(
+                reference=str(reference),
+                submitted_at=submitted_at,
+                version=versions.get(int(version_key), ""),
+                language=str(language),
+                review_status=None if status is None else str(status),
+                tags=tags.get(key, ()),
+                answers=answers[key],
+            )
+            for key, (_, reference, submitted_at, version_key, language, status) in zip(
+                keys, rows, strict=True
+            )
+        ]
+        last = (rows[-1][2], keys[-1])
+
+
+async def count_values(
+    slug: str, question_ids: Iterable[str], criteria: Criteria
+) -> dict[str, dict[str, int]]:
+    """How many of the selected submissions gave each value, per question, from the indexed rows.
+
+    {"role": {"carer": 120, "young_person": 80}, "lives_here": {"true": 150, "false": 50}}
+    """
+    wanted = sorted(set(question_ids))
+    if not wanted:
+        return {}
+    query = _selected_values(slug, criteria).filter(question_id__in=wanted)
+    rows = (
+        await query.group_by("question_id", "value")
+        .annotate(count=Count("id"))
+        .values_list("question_id", "value", "count")
+    )
+    found: dict[str, dict[str, int]] = {question_id: {} for question_id in wanted}
+    for question_id, value, count in rows:
+        found[str(question_id)][str(value)] = int(count)
+    return found
+
+
+async def submissions_per_hour(slug: str, criteria: Criteria) -> list[tuple[dt.datetime, int]]:
+    """How many selected submissions arrived in each UTC hour that had any, oldest first.
+
+    Grouped by the database, so a form with 100,000 responses sends back a few hundred rows; hours
+    (not days) so the caller can count days in Europe/London, whose offset is always whole hours.
+    """
+    async with in_transaction() as connection:
+        dialect = connection.capabilities.dialect
+    # SQLite keeps tortoise datetimes as ISO text in UTC ("2026-11-26 09:41:07.123456+00:00").
+    hour = (
+        "to_char(\"submitted_at\" AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24')"
+        if dialect == "postgres"
+        else 'substr("submitted_at", 1, 13)'
+    )
+    rows = (
+        await _criteria_query(slug, criteria)
+        .annotate(hour=RawSQL(hour), count=Count("id"))
+        .group_by("hour")
+        .order_by("hour")
+        .values_list("hour", "count")
+    )
+    return [
+        (dt.datetime.strptime(str(text), "%Y-%m-%d %H").replace(tzinfo=dt.UTC), int(count))
+        for text, count in rows
+    ]
+
+
+async def answer_batches(
+    slug: str, question_ids: Iterable[str], criteria: Criteria, *, batch_size: int = EXPORT_BATCH_SIZE
+) -> AsyncIterator[list[tuple[str, JSON]]]:
+    """The stored answers to `question_ids` of the selected submissions, as (question id, value), in
+    batches: for counting answers that have no indexed rows (grids)."""
+    wanted = sorted(set(question_ids))
+    if not wanted:
+        return
+    selected = Subquery(_criteria_query(slug, criteria).values("id"))
+    last = 0
+    while True:
+        rows = (
+            await Answer.filter(question_id__in=wanted, response_id__in=selected, id__gt=last)
+            .order_by("id")
+            .limit(batch_size)
+            .values_list("id", "question_id", "value")
+        )
+        if not rows:
+            return
+        last = int(rows[-1][0])
+        yield [(str(question_id), json.loads(value)) for _, question_id, value in rows]
+
+
+async def latest_text_answers(
+    slug: str, question_id: str, criteria: Criteria, *, limit: int = 50
+) -> tuple[int, list[TextAnswer]]:
+    """How many selected submissions answered a text question, and the newest `limit` answers."""
+    query = Answer.filter(
+        question_id=question_id, response_id__in=Subquery(_criteria_query(slug, criteria).values("id"))
+    )
+    async with in_transaction() as connection:
+        total = await query.using_db(connection).count()
+        rows = (
+            await query.using_db(connection)
+            .order_by("-response__submitted_at", "-response_id")
+            .limit(limit)
+            .values_list("response_id", "value", "response__reference", "response__submitted_at")
+        )
+        keys = [uuid.UUID(str(row[0])) for row in rows]
+        tags = await _tags_of(connection, keys)
+    answers = [
+        TextAnswer(str(reference), submitted_at, text, tags.get(key, ()))
+        for key, (_, value, reference, submitted_at) in zip(keys, rows, strict=True)
+        if isinstance(text := json.loads(value), str)
+    ]
+    return int(total), answers
+
+
+def _selected_values(slug: str, criteria: Criteria) -> Any:
+    """The indexed answer values of the submissions `criteria` selects.
+
+    Only submissions have indexed values, so with no criteria the subquery is left out: counting a
+    whole form then reads the (form, question, value) index alone.
+    """
+    query = AnswerValue.filter(form_slug=slug)
+    if criteria != Criteria():
+        query = query.filter(response_id__in=Subquery(_criteria_query(slug, criteria).values("id")))
+    return query
