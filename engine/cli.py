@@ -88,6 +88,78 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_outbox(args: argparse.Namespace) -> int:
+    """Count the outbox's messages and list those given up on (exit 1 when there are any)."""
+    import asyncio
+
+    from engine import outbox, storage
+
+    async def report() -> tuple[dict[str, int], list[outbox.FailedMessage]]:
+        async with storage.connect(Settings.from_environ().database_url):
+            return await outbox.count_by_status(), await outbox.failed_messages()
+
+    counts, failed = asyncio.run(report())
+    print(f"{counts[outbox.PENDING]} pending, {counts[outbox.SENT]} sent, {counts[outbox.FAILED]} failed")
+    for message in failed:
+        about = f" ({message.reference})" if message.reference else ""
+        print(
+            f"{message.created_at:%Y-%m-%d %H:%M} {message.kind} to {message.to_address}{about}, "
+            f"given up after {message.attempts} attempts: {message.last_error}"
+        )
+    return 1 if failed else 0
+
+
+def cmd_send_mail(args: argparse.Namespace) -> int:
+    """Send the outbox's messages until interrupted, for a deployment that sends outside the web workers."""
+    import asyncio
+    import signal
+
+    from engine import outbox, storage
+
+    settings = Settings.from_environ()
+    if not settings.email_enabled:
+        print("Email is not configured (COFORM_SMTP_HOST unset): nothing to send with", file=sys.stderr)
+        return 1
+
+    async def send() -> None:
+        stop = asyncio.Event()
+        for signal_number in (signal.SIGINT, signal.SIGTERM):
+            asyncio.get_running_loop().add_signal_handler(signal_number, stop.set)
+        async with storage.connect(settings.database_url):
+            await outbox.run_sender(settings, stop)
+
+    asyncio.run(send())
+    return 0
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    """Delete submissions, drafts and files older than each form's retention period, and expired drafts."""
+    import asyncio
+    import datetime as dt
+
+    from engine import review, storage
+
+    settings = Settings.from_environ()
+    forms, errors = load_forms(settings.forms_dir)
+    for error in errors:
+        print(f"not purged, the form does not load: {error}", file=sys.stderr)
+
+    async def purge() -> tuple[dict[str, storage.PurgeCount], int]:
+        now = dt.datetime.now(dt.UTC)
+        async with storage.connect(settings.database_url):
+            counts = await review.purge_expired(forms.values(), now)
+            return counts, await storage.expire_drafts(now - dt.timedelta(days=settings.draft_days))
+
+    counts, expired = asyncio.run(purge())
+    for slug, count in sorted(counts.items()):
+        print(
+            f"{slug}: deleted {_count(count.submissions, 'submission')}, {_count(count.drafts, 'draft')} and "
+            f"{_count(count.files, 'file')} older than {_count(forms[slug].retention_days, 'day')}"
+        )
+    print(f"deleted {_count(expired, 'unsent draft')} not changed for {_count(settings.draft_days, 'day')}")
+    return 1 if errors else 0
+
+
 def cmd_import_xlsform(args: argparse.Namespace) -> int:
     """Turn an XLSForm workbook into a coform form: print what was refused or left out, then the YAML."""
     from engine.xlsform import XLSFormError, import_xlsform
@@ -133,6 +205,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     migrate = commands.add_parser("migrate", help="create or upgrade the database at DATABASE_URL")
     migrate.set_defaults(handler=cmd_migrate)
+
+    outbox = commands.add_parser("outbox", help="count the email outbox and list messages given up on")
+    outbox.set_defaults(handler=cmd_outbox)
+
+    send_mail = commands.add_parser("send-mail", help="send the email outbox until stopped")
+    send_mail.set_defaults(handler=cmd_send_mail)
+
+    purge = commands.add_parser("purge", help="delete responses and files past each form's retention period")
+    purge.set_defaults(handler=cmd_purge)
 
     xlsform = commands.add_parser("import-xlsform", help="turn an XLSForm .xlsx workbook into a form")
     xlsform.add_argument("file", type=Path, help="the .xlsx workbook")
