@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import hashlib
@@ -16,7 +17,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from tortoise.contrib.starlette import RegisterTortoise
 
-from engine import storage
+from engine import outbox, storage
 from engine.definition import Form
 from engine.settings import Settings
 from engine.web import pages, respond, review, staff, summary
@@ -50,6 +51,43 @@ def form_record(form: Form) -> dict[str, str]:
         if hashlib.sha256(data).hexdigest() == form.version:
             record["yaml"] = data.decode("utf-8")
     return record
+
+
+#: How long a stopping worker lets the email sender finish the message it is sending.
+_SENDER_STOP_SECONDS = 10.0
+
+
+@contextlib.asynccontextmanager
+async def sending_email(app: Starlette, settings: Settings) -> AsyncIterator[None]:
+    """The outbox's sender loop, in the background while the app serves, when email is configured.
+
+    Every worker runs one: claiming rows keeps each message to one sender. `app.state.wake_sender`
+    lets a page that has just written a message start sending now rather than at the next poll.
+    """
+    if not settings.email_enabled:
+        logger.warning(
+            "Email is not configured (COFORM_SMTP_HOST unset): receipts, save-and-return emails "
+            "and staff alerts are turned off."
+        )
+        yield
+        return
+    stop, wake = asyncio.Event(), asyncio.Event()
+    loop = asyncio.get_running_loop()
+    # Thread-safe: a second test client on the same app runs its requests on another event loop.
+    app.state.wake_sender = lambda: loop.call_soon_threadsafe(wake.set)
+    sender = asyncio.create_task(outbox.run_sender(settings, stop, wake=wake))
+    logger.info("Email is sent through %s:%d", settings.smtp_host, settings.smtp_port)
+    try:
+        yield
+    finally:
+        app.state.wake_sender = None
+        stop.set()
+        try:
+            await asyncio.wait_for(sender, _SENDER_STOP_SECONDS)
+        except TimeoutError:
+            # Cancelled mid-send: the message's claim runs out and another worker sends it again,
+            # with the same Message-ID.
+            logger.warning("The email sender did not stop in time and was cancelled")
 
 
 def _utc_now() -> dt.datetime:
@@ -92,7 +130,8 @@ def create_app(
                 await storage.record_form_version(form.slug, form.version, form_record(form))
             running = 1
             try:
-                yield
+                async with sending_email(app, settings):
+                    yield
             finally:
                 running = 0
 
@@ -124,6 +163,7 @@ def create_app(
     app.state.templates = templates
     app.state.csrf = csrf
     app.state.clock = clock
+    app.state.wake_sender = None
     app.state.draft_cookies = DraftCookies(settings.secret_key, max_age, secure=settings.secure_cookies)
     return app
 
