@@ -40,6 +40,8 @@ class Context:
     machine: Machine
     durability: Sequence[str]
     server: str
+    #: The 1-minute load average before and after the run: how busy the shared machine was.
+    load_average: tuple[float, float]
     #: Tracebacks in the servers' logs, by exception ("none" when clean).
     server_errors: str
     load_generator: str
@@ -78,7 +80,8 @@ def section(rows: Sequence[Row], context: Context, when: dt.datetime) -> str:
         f"Measured {when:%Y-%m-%d %H:%M} UTC with `{context.command}` (size {context.size}).",
         "",
         f"- Machine: {machine.cpu}, {machine.cores} cores, {machine.memory_gib:.1f} GiB memory, "
-        f"Python {machine.python}",
+        f"Python {machine.python}; load average {context.load_average[0]:.1f} before the run, "
+        f"{context.load_average[1]:.1f} after",
         f"- Disk under the databases: {machine.disk}",
         *[f"- Durability: {line}" for line in context.durability],
         f"- Server: {context.server}; tracebacks logged: {context.server_errors}",

@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import datetime as dt
 import json
+import os
 import re
 import subprocess
 import sys
@@ -432,7 +433,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     if not wrk.available():
         sys.exit("wrk is not installed: apt-get install -y wrk")
     logs = Path(tempfile.mkdtemp(prefix="coform-bench-"))
+    load_before = os.getloadavg()[0]
     rows = asyncio.run(run(args, logs))
+    load_after = os.getloadavg()[0]
     print(report.table(rows))
     tracebacks = server_log_summary(logs)
     print(f"\nServer logs in {logs}; tracebacks: {tracebacks}")
@@ -448,6 +451,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         machine=machine.describe(database_dir),
         durability=asyncio.run(durability(databases)),
         server=f"uvicorn, {args.workers} worker(s), uvloop + httptools, access log off, loopback",
+        load_average=(load_before, load_after),
         server_errors=tracebacks,
         load_generator=(
             f"wrk (1 thread, {size.connections} connections, {size.seconds:.0f} s after "
