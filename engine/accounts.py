@@ -369,10 +369,14 @@ def _password_matches(password_hash: str, password: str) -> bool:
         return False
 
 
-@functools.cache
 def _dummy_hash() -> str:
     """A hash of a random password made with the same settings, so checking it costs the same."""
-    return _hasher.hash(secrets.token_urlsafe(16))
+    return _dummy_hash_for(_hasher)
+
+
+@functools.cache
+def _dummy_hash_for(hasher: PasswordHasher) -> str:
+    return hasher.hash(secrets.token_urlsafe(16))
 
 
 async def _record_attempts(keys: tuple[str, ...], now: dt.datetime) -> list[int]:
