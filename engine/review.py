@@ -465,3 +465,23 @@ def _parse_answers(
             answers.append((question_id, value))
     order = {question_id: index for index, question_id in enumerate(allowed)}
     return tuple(sorted(answers, key=lambda pair: order[pair[0]]))
+
+
+# --- data protection ------------------------------------------------------------------------------
+
+#: Who the audit names for deletions made by `coform purge`.
+PURGE_ACTOR = "coform purge"
+
+
+async def purge_expired(forms: Iterable[Form], now: dt.datetime) -> dict[str, storage.PurgeCount]:
+    """Delete each form's submissions (and drafts) older than its retention period, with their files.
+
+    Only forms given are purged: the answers to a form whose file was removed or no longer loads
+    are kept until it is back, rather than guessing its retention period.
+    """
+    return {
+        form.slug: await storage.purge_form(
+            form.slug, now - dt.timedelta(days=form.retention_days), PURGE_ACTOR
+        )
+        for form in forms
+    }

@@ -3,7 +3,11 @@ on SQLite and PostgreSQL (see conftest.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import os
+import sys
+from asyncio.subprocess import PIPE
 from pathlib import Path
 
 import pytest
@@ -300,3 +304,44 @@ async def test_purging_deletes_only_submissions_and_drafts_older_than_the_retent
     events = await storage.audit_events(form.slug)
     assert events[0].action == "purged"
     assert dict(events[0].detail) == {"submissions": 1, "drafts": 1, "files": 0}
+
+
+async def test_purge_expired_uses_each_forms_own_retention_period(form: Form) -> None:
+    other = load_form_text(FORM.replace("retention: 30 days", "retention: 2 years"), "trams.yaml")
+    (bus,) = await answered(form, alice())
+    await storage.record_form_version(other.slug, other.version, {})
+    (tram,) = await storage.import_submissions(other.slug, other.version, "en", [alice()], "BUS")
+    forty_days_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=40)
+    await storage.Response.filter(reference__in=[bus, tram]).update(submitted_at=forty_days_ago)
+
+    counts = await review.purge_expired([form, other], dt.datetime.now(dt.UTC))
+
+    assert counts == {
+        "buses": storage.PurgeCount(submissions=1, drafts=0, files=0),
+        "trams": storage.PurgeCount(submissions=0, drafts=0, files=0),
+    }
+    assert await storage.find_by_reference(bus) is None
+    assert await storage.find_by_reference(tram) is not None
+
+
+async def test_coform_purge_deletes_what_is_past_retention_and_says_how_much(
+    form: Form, database_url: str, tmp_path: Path
+) -> None:
+    forms_dir = tmp_path / "forms"
+    forms_dir.mkdir()
+    (forms_dir / "buses.yaml").write_text(FORM, encoding="utf-8")
+    old, recent = await answered(form, alice(), bob())
+    await storage.Response.filter(reference=old).update(
+        submitted_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=31)
+    )
+    env = {**os.environ, "DATABASE_URL": database_url, "COFORM_FORMS_DIR": str(forms_dir)}
+
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "engine.cli", "purge", env=env, stdout=PIPE, stderr=PIPE
+    )
+    out, err = await process.communicate()
+
+    assert process.returncode == 0, err.decode()
+    assert "buses: deleted 1 submission, 0 drafts and 0 files older than 30 days" in out.decode()
+    assert await storage.find_by_reference(old) is None
+    assert await storage.find_by_reference(recent) is not None
