@@ -10,15 +10,23 @@ its CSRF token and its action, posts the answers, and follows the redirect::
 
 from __future__ import annotations
 
+import datetime as dt
 import html
+import io
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
+from types import MappingProxyType
 from typing import Any
 
 from httpx2 import Response
+from PIL import Image
 from starlette.testclient import TestClient
 
 from engine import storage
+from engine.definition import Question
+from engine.questions import compiled_pattern
+from engine.web.drafts import raw_fields
 
 Answers = Mapping[str, str | Sequence[str]]
 
@@ -132,3 +140,110 @@ def stored_submission(client: TestClient, reference: str) -> storage.Submission:
     submission = portal.call(storage.get_submission, reference)
     assert submission is not None, f"{reference} is not stored"
     return submission
+
+
+# --- sample answers: a valid answer to any question, as a person would type it ------------------------
+
+#: Plain text a person might type, tried in turn until one fits the question's pattern.
+_TEXT_CANDIDATES = ("Sample answer", "Sam", "Sam Taylor", "OX1 1AA", "A1", "12345")
+
+
+def _text(question: Question, today: dt.date) -> str:
+    for candidate in _TEXT_CANDIDATES:
+        text = candidate.ljust(question.min_length or 0, "x")[: question.max_length]
+        if question.pattern is None or compiled_pattern(question.pattern).fullmatch(text):
+            return text
+    raise ValueError(f"no sample text fits the pattern of question '{question.id}': {question.pattern}")
+
+
+def _within(question: Question, wanted: Decimal) -> Decimal:
+    """`wanted`, moved inside the question's min and max."""
+    if question.min is not None and wanted < question.min:
+        return question.min
+    if question.max is not None and wanted > question.max:
+        return question.max
+    return wanted
+
+
+def date_bounds(question: Question, today: dt.date) -> tuple[dt.date, dt.date]:
+    """The earliest and latest dates a date question accepts (must_be past is before today)."""
+    earliest = today if question.earliest == "today" else question.earliest or dt.date.min
+    latest = today if question.latest == "today" else question.latest or dt.date.max
+    if question.date_rule == "past":
+        latest = min(latest, today - dt.timedelta(days=1))
+    if question.date_rule == "future":
+        earliest = max(earliest, today + dt.timedelta(days=1))
+    return earliest, latest
+
+
+def _date(question: Question, today: dt.date) -> dt.date:
+    # About 30 years ago: an adult's birthday, and a date most bounds allow.
+    earliest, latest = date_bounds(question, today)
+    wanted = today - dt.timedelta(days=30 * 365 + 7)
+    return min(max(wanted, earliest), latest)
+
+
+def _first_options(question: Question) -> tuple[str, ...]:
+    plain = [option.value for option in question.options if option.show_if is None and not option.exclusive]
+    return tuple(plain[: max(1, question.min_selected or 1)])
+
+
+_SAMPLES: Mapping[str, Callable[[Question, dt.date], Any]] = MappingProxyType(
+    {
+        "text": _text,
+        "long_text": _text,
+        "name": lambda question, today: "Sam Taylor",
+        "email": lambda question, today: "sam@example.org",
+        "phone": lambda question, today: "01865 000000",
+        "postcode": lambda question, today: "OX1 1AA",
+        "number": lambda question, today: int(_within(question, Decimal(1))),
+        "decimal": lambda question, today: _within(question, Decimal("1.5")),
+        "money": lambda question, today: _within(question, Decimal("12.50")).quantize(Decimal("0.01")),
+        "date": _date,
+        "yes_no": lambda question, today: True,
+        "consent": lambda question, today: True,
+        "radios": lambda question, today: _first_options(question)[0],
+        "dropdown": lambda question, today: _first_options(question)[0],
+        "scale": lambda question, today: _first_options(question)[0],
+        "checkboxes": lambda question, today: _first_options(question),
+        "ranking": lambda question, today: tuple(option.value for option in question.options),
+        "grid": lambda question, today: {s.value: question.options[0].value for s in question.statements},
+        "address": lambda question, today: {
+            "line1": "1 High Street",
+            "line2": "",
+            "town": "Oxford",
+            "postcode": "OX1 1AA",
+        },
+        "bank_account": lambda question, today: {
+            "account_name": "Sam Taylor",
+            "sort_code": "309430",
+            "account_number": "00733445",
+        },
+        # The id of a stored file; over HTTP the file itself is sent (see sample_upload).
+        "file": lambda question, today: ("sample_upload",),
+    }
+)
+
+
+def sample_answer(question: Question, today: dt.date) -> Any:
+    """A valid answer to `question` as validation would produce it, within its min/max, length,
+    pattern and date rules: a number question with min 5 -> 5; a date that must be past -> a day
+    about 30 years ago."""
+    return _SAMPLES[question.type](question, today)
+
+
+def fields_for(questions: Sequence[Question], answers: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    """The form fields a person fills in to give `answers` (follow-ups and "please say" included).
+
+    {"dob": date(2007, 3, 27)} -> {"dob-day": ("27",), "dob-month": ("3",), "dob-year": ("2007",)}
+    """
+    return raw_fields(questions, answers)
+
+
+def sample_upload(question: Question) -> tuple[str, bytes, str]:
+    """A small file of a type `question` accepts: (file name, content, content type)."""
+    if not question.accept or {"png", ".png"} & {ext.lower() for ext in question.accept}:
+        image = io.BytesIO()
+        Image.new("RGB", (8, 8), "white").save(image, "PNG")
+        return ("receipt.png", image.getvalue(), "image/png")
+    return ("receipt.pdf", b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n", "application/pdf")
