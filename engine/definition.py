@@ -31,6 +31,12 @@ if TYPE_CHECKING:
 #: The route target that sends the respondent to "Check your answers".
 CHECK_ANSWERS = "check_answers"
 
+#: Words of the addresses beside a form's pages (/forms/<slug>/save, /forms/<slug>/preview...):
+#: a page id is a word of its address too, so it can never be one of these.
+RESERVED_PAGE_IDS = frozenset(
+    {"start", "tasks", "check-answers", "submit", "confirmation", "save", "preview", "privacy"}
+)
+
 #: Variant key for easy-read text in `Text.variants` (combined with a language as "easy:cy").
 EASY = "easy"
 

@@ -35,6 +35,7 @@ from engine.definition import (
     CHECK_ANSWERS,
     EASY,
     PIPE_PATTERN,
+    RESERVED_PAGE_IDS,
     Contact,
     Form,
     Image,
@@ -1012,6 +1013,12 @@ class _Builder:
         if fields is None:
             return None
         page_id = fields.read("id", lambda n: self.identifier(n, "page id"))
+        if page_id in RESERVED_PAGE_IDS:
+            self.error(
+                fields.at("id"),
+                f"page id '{page_id}' is taken by the address /forms/<slug>/{page_id}",
+                f"choose another page id, such as {page_id}_page",
+            )
         self.declare(fields.at("id"), page_id, "page id")
         self.page_id = page_id or f"_page_{len(self.page_order)}"
         self.order += 1

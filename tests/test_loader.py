@@ -494,6 +494,26 @@ def test_ids_are_unique_across_the_form() -> None:
     ]
 
 
+def test_a_page_id_cannot_be_a_word_of_the_forms_own_addresses() -> None:
+    assert mistakes(
+        """\
+        title: T
+        pages:
+          - id: save
+            questions:
+              - {id: name, type: text, label: Name}
+          - id: preview
+            questions:
+              - {id: email, type: email, label: Email}
+        """
+    ) == [
+        "inline.yaml:3:9: page id 'save' is taken by the address /forms/<slug>/save. "
+        "Fix: choose another page id, such as save_page",
+        "inline.yaml:6:9: page id 'preview' is taken by the address /forms/<slug>/preview. "
+        "Fix: choose another page id, such as preview_page",
+    ]
+
+
 def test_option_value_with_a_space_suggests_underscores() -> None:
     assert mistakes(
         """\

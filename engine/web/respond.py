@@ -37,7 +37,7 @@ from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
 from engine import journey, storage
-from engine.definition import CHECK_ANSWERS, Form, Page, Question, Text
+from engine.definition import CHECK_ANSWERS, RESERVED_PAGE_IDS, Form, Page, Question, Text
 from engine.expressions import EvaluationContext, Expression
 from engine.messages import error_message, format_date
 from engine.questions import QUESTION_TYPES, Invalid
@@ -64,11 +64,6 @@ ADD_ANOTHER = "add_another"
 CONFIRM_REMOVE = "confirm_remove"
 
 Endpoint = Callable[[Request], Awaitable[Response]]
-
-#: Path words the journey and the other form pages use, which a page id in a URL can never be.
-RESERVED_PAGE_IDS = frozenset(
-    {"start", "tasks", "check-answers", "submit", "confirmation", "save", "preview", "privacy"}
-)
 
 
 class PageIdConvertor(Convertor[str]):
