@@ -7,6 +7,8 @@ import contextlib
 import csv
 import io
 import json
+import subprocess
+import sys
 import tempfile
 import tracemalloc
 from collections.abc import AsyncIterator
@@ -28,8 +30,6 @@ from engine.export import (
     xlsx_stream,
 )
 from engine.storage import Criteria
-
-pytestmark = pytest.mark.usefixtures("storage")
 
 INJECTIONS = ("=SUM(A1:A2)", "+44 7700 900123", "-5", "@cmd", "\tx", "\rx")
 #: XLSX keeps a carriage return as the escape "_x000D_", which Excel reads back and openpyxl does not.
@@ -55,6 +55,7 @@ def xlsx_sheets(data: bytes) -> dict[str, list[tuple[object, ...]]]:
     return {sheet.title: list(sheet.iter_rows(values_only=True)) for sheet in workbook.worksheets}
 
 
+@pytest.mark.usefixtures("storage")
 async def test_csv_starts_with_a_byte_order_mark_so_excel_reads_utf8() -> None:
     form = await recorded(YOUTH_V1)
     await submitted(form, {"name": "Siân", "role": "carer"})
@@ -66,6 +67,7 @@ async def test_csv_starts_with_a_byte_order_mark_so_excel_reads_utf8() -> None:
     assert [row["Your name"] for row in rows.values()] == ["Siân"]
 
 
+@pytest.mark.usefixtures("storage")
 async def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_neutralised() -> None:
     form = await recorded(YOUTH_V1)
     references = await submitted(form, *({"role": "carer", "comment": text} for text in INJECTIONS))
@@ -76,6 +78,7 @@ async def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_neutralised() -
     assert comments == [f"'{text}" for text in INJECTIONS]
 
 
+@pytest.mark.usefixtures("storage")
 async def test_xlsx_writes_text_as_string_cells_exactly_as_typed() -> None:
     form = await recorded(YOUTH_V2)
     answers: list[dict[str, storage.JSONInput]] = [
@@ -94,6 +97,7 @@ async def test_xlsx_writes_text_as_string_cells_exactly_as_typed() -> None:
     assert {row[age] for row in rows} == {14}
 
 
+@pytest.mark.usefixtures("storage")
 async def test_columns_stay_stable_across_two_versions_of_a_form_with_the_newest_labels() -> None:
     old = await recorded(YOUTH_V1)
     new = await recorded(YOUTH_V2)
@@ -127,6 +131,7 @@ async def test_columns_stay_stable_across_two_versions_of_a_form_with_the_newest
     assert rows[second]["version"] == new.version[:12]
 
 
+@pytest.mark.usefixtures("storage")
 async def test_checkbox_answers_get_a_column_per_option_and_other_text_its_own_column() -> None:
     form = await recorded(YOUTH_V1)
     (reference,) = await submitted(
@@ -141,6 +146,7 @@ async def test_checkbox_answers_get_a_column_per_option_and_other_text_its_own_c
     assert row["What do you do?: other (please say)"] == "Chess"
 
 
+@pytest.mark.usefixtures("storage")
 async def test_grid_answers_get_a_column_per_statement_with_the_chosen_label() -> None:
     form = await recorded(YOUTH_V2)
     (reference,) = await submitted(form, {"role": "carer", "feelings": {"school": "sad", "home": "happy"}})
@@ -151,6 +157,7 @@ async def test_grid_answers_get_a_column_per_statement_with_the_chosen_label() -
     assert rows[reference]["How do you feel: At home"] == "Happy"
 
 
+@pytest.mark.usefixtures("storage")
 async def test_repeating_items_are_one_row_per_item_in_a_second_file_and_a_second_sheet() -> None:
     form = await recorded(YOUTH_V1)
     trips = [{"destination": "Oxford", "cost": "12.50"}, {"destination": "=Banbury", "cost": "3.00"}]
@@ -172,6 +179,7 @@ async def test_repeating_items_are_one_row_per_item_in_a_second_file_and_a_secon
     assert rows[reference]["Your trips: number of items"] == "2"
 
 
+@pytest.mark.usefixtures("storage")
 async def test_without_personal_data_personal_columns_and_labels_piping_them_are_left_out() -> None:
     form = await recorded(YOUTH_V1)
     (reference,) = await submitted(form, {"name": "Siân Jones", "role": "carer", "comment": "Thanks"})
@@ -192,6 +200,7 @@ async def test_without_personal_data_personal_columns_and_labels_piping_them_are
     assert json.loads(jsonl_data)["answers"] == {"role": "carer"}
 
 
+@pytest.mark.usefixtures("storage")
 async def test_json_lines_keep_the_stored_answers_with_the_reference_and_tags() -> None:
     form = await recorded(YOUTH_V1)
     (reference,) = await submitted(form, {"role": "carer", "activities": ["sport"]})
@@ -205,6 +214,7 @@ async def test_json_lines_keep_the_stored_answers_with_the_reference_and_tags() 
     assert line["answers"] == {"role": "carer", "activities": ["sport"]}
 
 
+@pytest.mark.usefixtures("storage")
 async def test_an_export_is_filtered_like_the_list() -> None:
     form = await recorded(YOUTH_V1)
     carers = await submitted(form, {"role": "carer"}, {"role": "carer"}, {"role": "carer"})
@@ -215,6 +225,7 @@ async def test_an_export_is_filtered_like_the_list() -> None:
     assert sorted(rows) == sorted(carers)
 
 
+@pytest.mark.usefixtures("storage")
 async def test_an_xlsx_download_cut_off_part_way_leaves_no_file_behind(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -233,6 +244,7 @@ async def test_an_xlsx_download_cut_off_part_way_leaves_no_file_behind(
     assert list(scratch.iterdir()) == []
 
 
+@pytest.mark.usefixtures("storage")
 async def test_an_xlsx_export_cancelled_while_writing_leaves_no_file_behind(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -265,6 +277,7 @@ async def test_an_xlsx_export_cancelled_while_writing_leaves_no_file_behind(
     assert list(scratch.iterdir()) == []
 
 
+@pytest.mark.usefixtures("storage")
 async def test_memory_stays_flat_as_an_export_grows() -> None:
     form = await recorded(YOUTH_V1)
     answers = {"name": "Ann", "role": "carer", "activities": ["sport", "art"], "comment": "c" * 200}
@@ -290,3 +303,16 @@ async def test_memory_stays_flat_as_an_export_grows() -> None:
 
     # Four times the rows, but the same batches held one at a time: the peak barely moves.
     assert large < small * 1.5
+
+
+def test_the_export_benchmark_measures_csv_and_xlsx_at_a_tiny_size() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.export_memory", "--responses", "20", "--databases", "sqlite"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| sqlite | 20 |")]
+    assert [row.split(" | ")[2] for row in rows] == ["csv", "xlsx"]
