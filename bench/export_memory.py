@@ -8,7 +8,8 @@ For each database and size a new database is filled with submissions of a survey
 checkboxes, numbers, text that looks like formulas and a repeating page. Each export then runs in
 a fresh Python process that writes the download to nowhere, so its peak RSS (ru_maxrss) is the
 export's own and not left over from loading. Printed per row: responses per second, the RSS before
-the export began, and the peak.
+the export began, and the peak. The "summary" row times the summary page's figures (all but the
+template) for the same responses.
 
 Databases are removed afterwards (a temporary SQLite file; a PostgreSQL database created on
 COFORM_TEST_POSTGRES, default postgres://postgres@127.0.0.1:5432, then dropped).
@@ -34,6 +35,7 @@ from engine.definition import Form
 from engine.export import ExportLayout, Writer, csv_stream, form_history, xlsx_stream
 from engine.loader import load_form_text
 from engine.storage import Criteria
+from engine.summary import summarise
 
 FORM = """
 title: Bench survey
@@ -75,6 +77,8 @@ DATABASES: dict[str, Callable[[], AbstractAsyncContextManager[str]]] = {
     "postgres": postgres_database,
 }
 LOAD_BATCH = 5_000
+#: Not an export: the summary page's figures for the whole form (issue 9, row 6), timed the same way.
+SUMMARY = "summary"
 
 
 @dataclass(frozen=True)
@@ -117,18 +121,22 @@ async def fill(database_url: str, responses: int) -> Form:
 
 
 async def export_once(database_url: str, writer_name: str) -> dict[str, float]:
-    """Run in its own process: export every response to nowhere and report time and memory."""
+    """Run in its own process: export every response to nowhere (or, for "summary", compute the
+    summary page's figures) and report time and memory."""
     form = load_form_text(FORM, "bench-survey.yaml")
     async with storage.connect(database_url):
-        layout = ExportLayout.of(await form_history(form), personal=True)
+        history = await form_history(form)
         before = _rss_mb()
         started = time.perf_counter()
         size = 0
-        stream: AsyncIterator[bytes] = WRITERS[writer_name](
-            layout, storage.export_batches(form.slug, Criteria())
-        )
-        async for chunk in stream:
-            size += len(chunk)
+        if writer_name == SUMMARY:
+            await summarise(history, Criteria(), board=True)
+        else:
+            layout = ExportLayout.of(history, personal=True)
+            batches = storage.export_batches(form.slug, Criteria())
+            stream: AsyncIterator[bytes] = WRITERS[writer_name](layout, batches)
+            async for chunk in stream:
+                size += len(chunk)
         seconds = time.perf_counter() - started
     return {"seconds": seconds, "bytes": size, "rss_before_mb": before, "peak_rss_mb": _rss_mb()}
 
@@ -185,7 +193,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--responses", type=int, nargs="+", default=[100_000])
     parser.add_argument("--databases", nargs="+", choices=sorted(DATABASES), default=sorted(DATABASES))
-    parser.add_argument("--formats", nargs="+", choices=sorted(WRITERS), default=sorted(WRITERS))
+    tasks = [*sorted(WRITERS), SUMMARY]
+    parser.add_argument("--formats", nargs="+", choices=tasks, default=tasks)
     parser.add_argument("--child", nargs=2, metavar=("DATABASE_URL", "FORMAT"), help=argparse.SUPPRESS)
     arguments = parser.parse_args(argv)
     if arguments.child:

@@ -315,4 +315,4 @@ def test_the_export_benchmark_measures_csv_and_xlsx_at_a_tiny_size() -> None:
     )
 
     rows = [line for line in result.stdout.splitlines() if line.startswith("| sqlite | 20 |")]
-    assert [row.split(" | ")[2] for row in rows] == ["csv", "xlsx"]
+    assert [row.split(" | ")[2] for row in rows] == ["csv", "xlsx", "summary"]
