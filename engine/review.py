@@ -24,17 +24,24 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Mapping
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from email.utils import parseaddr
+from html import escape
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
-from engine import storage
+from engine import accounts, storage
 from engine.definition import PIPE_PATTERN, Form, Option, Question, Text
 from engine.journey import SummaryRow, SummarySection
 from engine.loader import DefinitionErrors, load_form_text, pipes_personal
+from engine.mail import Email
 
 LONDON = ZoneInfo("Europe/London")
+
+#: The outbox `kind` of the email that tells the safeguarding team about a concern.
+SAFEGUARDING_ALERT = "safeguarding_alert"
 
 #: Used when a form sets no `review_statuses` of its own (the loader normally fills these in).
 DEFAULT_STATUSES = (
@@ -394,15 +401,15 @@ async def add_note(form: Form, reference: str, body: str, actor: str) -> None:
     await storage.add_note(form.slug, reference, text, actor)
 
 
-async def flag_concern(form: Form, reference: str, reason: str, actor: str, link: str) -> bool:
-    """Raise a safeguarding concern and alert the safeguarding role at once; False if already raised."""
+async def flag_concern(
+    form: Form, reference: str, reason: str, actor: str, alerts: Sequence[Email] = ()
+) -> bool:
+    """Raise a safeguarding concern with its email `alerts` (see `safeguarding_alerts`), both in
+    one transaction; False if a concern was already raised."""
     text = reason.strip()
     if not text:
         raise ReviewError("reason_empty")
-    if not await storage.flag_submission(form.slug, reference, text, actor):
-        return False
-    await alert_safeguarding(form, reference, link)
-    return True
+    return await storage.flag_submission(form.slug, reference, text, actor, alerts)
 
 
 async def close_concern(form: Form, reference: str, outcome: str, actor: str) -> bool:
@@ -413,18 +420,51 @@ async def close_concern(form: Form, reference: str, outcome: str, actor: str) ->
     return await storage.close_flag(form.slug, reference, text, actor)
 
 
-async def alert_safeguarding(form: Form, reference: str, link: str) -> None:
-    """SEAM for the email outbox: tell every safeguarding user that `reference` was flagged.
+async def safeguarding_recipients() -> list[str]:
+    """Who is alerted to a concern: every active safeguarding account, or, when there is none,
+    every active admin, so that a concern is never raised with nobody told."""
+    users = [user for user in await accounts.list_users() if not user.disabled]
+    for role in ("safeguarding", "admin"):
+        found = [user.email for user in users if user.role == role]
+        if found:
+            return found
+    return []
 
-    The message must carry no personal data: the form's title, the reference and `link` only.
-    engine.outbox has no function to queue a message yet, so this logs the alert; once it lands,
-    queue one message per active safeguarding user here.
+
+def safeguarding_alert(form: Form, reference: str, link: str, to_address: str, mail_from: str) -> Email:
+    """The email telling the safeguarding team a concern was raised: the form, the reference and a
+    link to sign in and read it. Never the answers or the reviewer's reason, so nothing personal
+    is copied into a mailbox.
+
+    SEAM: engine.mail's Composer has no safeguarding message yet; once it has one (with templates
+    in templates/email/), compose it there instead of here.
     """
-    logger.warning(
-        "Safeguarding concern raised on %s (%s): %s — email alert not sent, the outbox is not ready",
-        reference,
-        form.title.default,
-        link,
+    title = form.title.default
+    text = (
+        f"A reviewer has raised a safeguarding concern about response {reference} to “{title}”.\n\n"
+        f"Read the response and record what was done:\n{link}\n\n"
+        "You will need to sign in. This email does not include the answers or the reason given.\n"
+    )
+    html = (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>Safeguarding concern: {escape(reference)}</title></head><body>"
+        f"<p>A reviewer has raised a safeguarding concern about response {escape(reference)} "
+        f"to “{escape(title)}”.</p>"
+        f'<p><a href="{escape(link)}">Read response {escape(reference)} and record what was done</a></p>'
+        "<p>You will need to sign in. This email does not include the answers or the reason given.</p>"
+        "</body></html>"
+    )
+    domain = parseaddr(mail_from)[1].rpartition("@")[2] or "coform.invalid"
+    return Email(
+        kind=SAFEGUARDING_ALERT,
+        to_address=to_address,
+        subject=f"Safeguarding concern raised: {reference}",
+        text_body=text,
+        html_body=html,
+        language="en",
+        message_id=f"<{uuid.uuid4().hex}@{domain}>",
+        form_slug=form.slug,
+        reference=reference,
     )
 
 

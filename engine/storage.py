@@ -1148,8 +1148,14 @@ async def notes_of(slug: str, reference: str) -> list[NoteRecord]:
     return [NoteRecord(row.author, row.body, row.created_at) for row in rows]
 
 
-async def flag_submission(slug: str, reference: str, reason: str, actor: str) -> bool:
-    """Raise a safeguarding concern; False when the submission is already flagged."""
+async def flag_submission(
+    slug: str, reference: str, reason: str, actor: str, emails: Sequence[Email] = ()
+) -> bool:
+    """Raise a safeguarding concern; False when the submission is already flagged.
+
+    `emails` (the alerts to the safeguarding team) go into the outbox in the same transaction, so
+    a concern is never recorded without its alert, nor an alert sent for a concern not recorded.
+    """
     _check_text(reason, "the reason")
     async with _writing() as connection:
         response = await _reviewed_row(connection, slug, reference)
@@ -1158,7 +1164,8 @@ async def flag_submission(slug: str, reference: str, reason: str, actor: str) ->
         response.flagged_at = _now()
         response.flag_reason = reason
         await response.save(update_fields=["flagged_at", "flag_reason"], using_db=connection)
-        await _audit(connection, actor, "flag_raised", slug, response.reference, {})
+        await _audit(connection, actor, "flag_raised", slug, response.reference, {"alerts": len(emails)})
+        await outbox.enqueue(connection, emails)
     return True
 
 

@@ -371,14 +371,23 @@ close_flag = _change("outcome", review.close_concern, "flag_closed")
 
 
 async def flag(request: Request) -> Response:
-    """Raise a safeguarding concern; the alert links to the response at the public address."""
+    """Raise a safeguarding concern; the safeguarding team is emailed at once when email is set up."""
     settings: Settings = request.app.state.settings
-    # Never the request's Host header, which whoever sends the request controls.
-    base = (settings.public_url or "").rstrip("/")
 
     async def raise_concern(form: Form, reference: str, reason: str, actor: str) -> bool:
-        link = f"{base}/staff/forms/{form.slug}/responses/{quote(reference)}"
-        return await review.flag_concern(form, reference, reason, actor, link)
+        alerts = []
+        if settings.email_enabled and settings.public_url and settings.mail_from:
+            # Built from the configured address, never the Host header a request's sender controls.
+            link = f"{settings.public_url.rstrip('/')}/staff/forms/{form.slug}/responses/{quote(reference)}"
+            alerts = [
+                review.safeguarding_alert(form, reference.upper(), link, to, settings.mail_from)
+                for to in await review.safeguarding_recipients()
+            ]
+        raised = await review.flag_concern(form, reference, reason, actor, alerts)
+        wake = getattr(request.app.state, "wake_sender", None)
+        if raised and alerts and wake is not None:
+            wake()
+        return raised
 
     return await _change("reason", raise_concern, "flagged")(request)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 from staff_helpers import sign_in_as, signed_in_session
@@ -14,6 +15,7 @@ from app import create_app
 from engine import storage
 from engine.definition import Form
 from engine.loader import load_form_text
+from engine.outbox import OutboxMessage
 from engine.settings import Settings
 from engine.web.staff import COOKIE, COOKIE_PATH
 
@@ -403,3 +405,34 @@ def test_looking_up_a_reference_that_does_not_exist_says_so(client: TestClient, 
 
     assert answer.status_code == 400
     assert "No response has that reference" in answer.text
+
+
+def test_raising_a_concern_emails_each_safeguarding_user_at_once_without_the_reason(
+    settings: Settings, form: Form
+) -> None:
+    emailing = replace(
+        settings,
+        smtp_host="127.0.0.1",
+        smtp_port=9,  # nothing listens: the message stays in the outbox, which is what is checked
+        mail_from="Council forms <forms@example.gov.uk>",
+        public_url="https://forms.example.gov.uk",
+    )
+    with TestClient(create_app(emailing, forms={"buses": form}), follow_redirects=False) as client:
+        (alice,) = seed(client, form, ALICE)
+        signed_in_session(client, "safeguarding", "safe@example.org")
+        signed_in_session(client, "board", "board@example.org")
+        sign_in_as(client, "reviewer")
+        post(client, f"{response_url(alice)}/flag", response_url(alice), reason="Mentions Alice's address")
+        assert client.portal is not None
+        sent = client.portal.call(outbox_rows)
+
+    assert [(row.to_address, row.kind, row.reference) for row in sent] == [
+        ("safe@example.org", "safeguarding_alert", alice)
+    ]
+    assert f"https://forms.example.gov.uk/staff/forms/buses/responses/{alice}" in sent[0].text_body
+    assert "address" not in sent[0].text_body
+    assert "Alice" not in sent[0].html_body
+
+
+async def outbox_rows() -> list[OutboxMessage]:
+    return await OutboxMessage.all()
