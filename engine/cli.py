@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from engine.accounts import ROLES, SECOND_FACTOR_ROLES, StaffAccount
 from engine.definition import Form
 from engine.loader import DefinitionError, DefinitionErrors, language_schema, load_form, load_forms
 from engine.settings import Settings
@@ -160,6 +161,60 @@ def cmd_purge(args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
+def cmd_user(args: argparse.Namespace) -> int:
+    """Add, list, turn off or reset staff accounts; adding or resetting prints a one-time link."""
+    import asyncio
+
+    from engine import accounts, storage
+
+    settings = Settings.from_environ()
+
+    async def run() -> int:
+        # Migrating first lets the very first admin be added to a brand-new database.
+        await storage.migrate(settings.database_url)
+        async with storage.connect(settings.database_url):
+            if args.action == "list":
+                for user in await accounts.list_users():
+                    print(f"{user.email}  {user.role}  {_account_state(user)}")
+                return 0
+            if args.action == "add":
+                staff, token = await accounts.add_user(args.email, args.role)
+                print(f"Added {staff.email} as {staff.role}.")
+            elif args.action == "reset":
+                token = await accounts.reset_user(args.email)
+                print(f"Reset {args.email}: their password and authenticator app are forgotten.")
+            else:
+                await accounts.disable_user(args.email)
+                print(f"Turned off {args.email}; they are signed out everywhere.")
+                return 0
+        days = _count(accounts.SETUP_LINK_LIFETIME.days, "day")
+        print(f"Send them this link to set a password. It works once, for {days}:")
+        print(_setup_link(settings, token))
+        return 0
+
+    try:
+        return asyncio.run(run())
+    except accounts.AccountError as problem:
+        print(problem, file=sys.stderr)
+        return 1
+
+
+def _account_state(user: StaffAccount) -> str:
+    if user.disabled:
+        return "turned off"
+    if not user.has_password:
+        return "has not set a password yet"
+    if user.role in SECOND_FACTOR_ROLES and not user.has_second_factor:
+        return "has not set up an authenticator app yet"
+    return "active"
+
+
+def _setup_link(settings: Settings, token: str) -> str:
+    """The whole link when COFORM_PUBLIC_URL is set, else the path to add to coform's address."""
+    path = f"/staff/setup/{token}"
+    return f"{settings.public_url.rstrip('/')}{path}" if settings.public_url else path
+
+
 def cmd_import_xlsform(args: argparse.Namespace) -> int:
     """Turn an XLSForm workbook into a coform form: print what was refused or left out, then the YAML."""
     from engine.xlsform import XLSFormError, import_xlsform
@@ -214,6 +269,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     purge = commands.add_parser("purge", help="delete responses and files past each form's retention period")
     purge.set_defaults(handler=cmd_purge)
+
+    user = commands.add_parser("user", help="add, list, turn off or reset staff accounts")
+    user_actions = user.add_subparsers(dest="action", required=True)
+    user_add = user_actions.add_parser("add", help="add an account and print its set-password link")
+    user_add.add_argument("email")
+    user_add.add_argument("--role", required=True, choices=ROLES)
+    user_actions.add_parser("list", help="list every account")
+    for action, about in (
+        ("disable", "turn an account off and sign it out everywhere"),
+        ("reset", "forget the password and authenticator app, and print a new set-password link"),
+    ):
+        user_actions.add_parser(action, help=about).add_argument("email")
+    user.set_defaults(handler=cmd_user)
 
     xlsform = commands.add_parser("import-xlsform", help="turn an XLSForm .xlsx workbook into a form")
     xlsform.add_argument("file", type=Path, help="the .xlsx workbook")

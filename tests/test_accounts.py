@@ -4,6 +4,7 @@ sessions that expire, and TOTP second factors that cannot be replayed."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pyotp
 import pytest
@@ -11,6 +12,7 @@ from argon2 import PasswordHasher
 
 from engine import accounts
 from engine.accounts import SignInAttempt, Staff, StaffUser
+from engine.cli import main
 
 NOW = dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.UTC)
 PASSWORD = "correct horse battery staple"
@@ -338,3 +340,61 @@ async def test_a_code_does_not_confirm_an_enrolment_twice_or_verify_before_it(st
     assert not await accounts.confirm_totp(staff.id, totp.at(NOW + dt.timedelta(minutes=1)), now=NOW)
     with pytest.raises(accounts.AccountError):
         await accounts.begin_totp(staff.id)
+
+
+# --- the coform user command --------------------------------------------------------------------------
+
+
+def test_coform_user_add_prints_a_one_time_link_that_sets_the_password(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("COFORM_PUBLIC_URL", "https://forms.example.gov.uk/")
+
+    code = main(["user", "add", "Sam@example.org", "--role", "reviewer"])
+
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert "Added sam@example.org as reviewer." in printed
+    assert "It works once, for 3 days" in printed
+    link = re.search(r"^https://forms\.example\.gov\.uk/staff/setup/([\w-]{43})$", printed, re.M)
+    assert link is not None
+    assert main(["user", "list"]) == 0
+    assert "sam@example.org  reviewer  has not set a password yet" in capsys.readouterr().out
+
+
+def test_coform_user_add_refuses_an_email_that_has_an_account(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.delenv("COFORM_PUBLIC_URL", raising=False)
+    assert main(["user", "add", "sam@example.org", "--role", "board"]) == 0
+    assert "/staff/setup/" in capsys.readouterr().out
+
+    code = main(["user", "add", "sam@example.org", "--role", "admin"])
+
+    assert code == 1
+    assert "sam@example.org already has an account" in capsys.readouterr().err
+
+
+def test_coform_user_disable_and_reset(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    main(["user", "add", "sam@example.org", "--role", "board"])
+    main(["user", "add", "alex@example.org", "--role", "author"])
+    capsys.readouterr()
+
+    assert main(["user", "disable", "sam@example.org"]) == 0
+    assert main(["user", "reset", "alex@example.org"]) == 0
+    assert main(["user", "disable", "nobody@example.org"]) == 1
+
+    out, err = capsys.readouterr()
+    assert "Turned off sam@example.org" in out
+    assert "Reset alex@example.org" in out
+    assert "no account has the email address nobody@example.org" in err
+    main(["user", "list"])
+    assert capsys.readouterr().out.splitlines() == [
+        "alex@example.org  author  has not set a password yet",
+        "sam@example.org  board  turned off",
+    ]
