@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import hashlib
 import logging
+import os
 from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 from engine import outbox, storage
 from engine.definition import Form
 from engine.settings import Settings
+from engine.versions import Library
 from engine.web import pages, respond, review, staff, summary
 from engine.web.drafts import DraftCookies
 from engine.web.errors import ErrorPages
@@ -41,16 +42,9 @@ def load_bundled_forms(settings: Settings) -> dict[str, Form]:
     return dict(forms)
 
 
-def form_record(form: Form) -> dict[str, str]:
-    """What is kept of a form version so old answers stay readable: its YAML when the file on disk
-    is still that version, and always its title and where it came from."""
-    record = {"slug": form.slug, "title": form.title.default, "source_path": form.source_path}
-    source = Path(form.source_path)
-    if source.is_file():
-        data = source.read_bytes()
-        if hashlib.sha256(data).hexdigest() == form.version:
-            record["yaml"] = data.decode("utf-8")
-    return record
+def watches_form_files(settings: Settings) -> bool:
+    """Whether to re-check forms/ as files change: in development (debug, or COFORM_RELOAD=1)."""
+    return settings.debug or os.environ.get("COFORM_RELOAD") == "1"
 
 
 #: How long a stopping worker lets the email sender finish the message it is sending.
@@ -100,9 +94,10 @@ def create_app(
     clock: Callable[[], dt.datetime] = _utc_now,
 ) -> Starlette:
     """Build the app. Tests pass `forms` built in python (and a `clock` to fix "now"); otherwise
-    the bundled forms are loaded."""
+    the files in settings.forms_dir are read. Either way the forms served are the live versions in
+    the database (engine.versions), which these join at start-up."""
     settings = settings or Settings.from_environ()
-    loaded = dict(forms) if forms is not None else load_bundled_forms(settings)
+    library = Library(preset=forms) if forms is not None else Library(forms_dir=settings.forms_dir)
     max_age = settings.draft_days * 24 * 60 * 60
     # A CSRF token stays valid as long as a draft does, so a page left open overnight still sends.
     csrf = CsrfTokens(settings.secret_key, max_age_seconds=max_age)
@@ -126,14 +121,17 @@ def create_app(
         # migrate() takes a lock, so several workers starting at once apply each migration once.
         await storage.migrate(settings.database_url)
         async with RegisterTortoise(app, config=storage.storage_config(settings.database_url)):
-            for form in loaded.values():
-                await storage.record_form_version(form.slug, form.version, form_record(form))
+            await library.start()
+            keeping = asyncio.create_task(library.keep_current(watch_files=watches_form_files(settings)))
             running = 1
             try:
                 async with sending_email(app, settings):
                     yield
             finally:
                 running = 0
+                keeping.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await keeping
 
     app = Starlette(
         debug=settings.debug,
@@ -159,7 +157,8 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.forms = loaded
+    app.state.forms = library.forms
+    app.state.library = library
     app.state.templates = templates
     app.state.csrf = csrf
     app.state.clock = clock
