@@ -36,6 +36,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         else:
             print(f"{path}: no such file or folder", file=sys.stderr)
             return 2
+    if args.stored and not errors:
+        import asyncio
+
+        errors.extend(asyncio.run(orphaning_against_stored(forms, Settings.from_environ().database_url)))
     for error in errors:
         print(error)
     if errors:
@@ -43,6 +47,57 @@ def cmd_check(args: argparse.Namespace) -> int:
         return 1
     for form in forms:
         print(summary_line(form))
+    return 0
+
+
+async def orphaning_against_stored(forms: Sequence[Form], database_url: str) -> list[DefinitionError]:
+    """Changes in `forms` that would orphan answers given to a version stored in the database: the
+    live version and every version someone has answered."""
+    from engine import storage
+    from engine.versions import form_from_record, orphaned_answers
+
+    found: list[DefinitionError] = []
+    async with storage.connect(database_url):
+        for form in forms:
+            for record in await storage.version_records(form.slug):
+                answered = record.drafts or record.submissions or record.published_at is not None
+                if record.version == form.version or not answered:
+                    continue
+                definition = await storage.form_version_definition(form.slug, record.version)
+                old = form_from_record(form.slug, record.version, definition)
+                if old is None:
+                    continue
+                found.extend(
+                    DefinitionError(
+                        form.source_path,
+                        1,
+                        1,
+                        f"{orphan.message} (version {record.version[:12]}, first seen "
+                        f"{record.first_seen:%d %B %Y})",
+                        orphan.fix,
+                    )
+                    for orphan in orphaned_answers(old, form)
+                )
+    return found
+
+
+def cmd_map(args: argparse.Namespace) -> int:
+    """Print the map of a form: its pages, and where each leads and when."""
+    from engine.formmap import as_text, build_map
+
+    path: Path = args.form
+    if not path.is_file():
+        path = Settings.from_environ().forms_dir / f"{args.form}.yaml"
+    try:
+        form = load_form(path)
+    except FileNotFoundError:
+        print(f"{args.form}: no such form file, and no {path}", file=sys.stderr)
+        return 2
+    except DefinitionErrors as problems:
+        for error in problems.errors:
+            print(error, file=sys.stderr)
+        return 1
+    print(as_text(build_map(form)), end="")
     return 0
 
 
@@ -247,7 +302,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="check form definitions and report every mistake")
     check.add_argument("paths", nargs="*", type=Path, help="form files or folders (default: forms/)")
+    check.add_argument(
+        "--stored",
+        action="store_true",
+        help="also flag changes that would orphan answers to the versions stored in DATABASE_URL",
+    )
     check.set_defaults(handler=cmd_check)
+
+    form_map = commands.add_parser("map", help="print a form's pages and the routes between them")
+    form_map.add_argument("form", type=Path, help="a form file, or the name of a form in forms/")
+    form_map.set_defaults(handler=cmd_map)
 
     schema = commands.add_parser("schema", help="print the JSON Schema of the form language")
     schema.set_defaults(handler=cmd_schema)

@@ -3,6 +3,7 @@ the last good version live, diffs between versions read as sentences, and the or
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 from textwrap import dedent
@@ -10,6 +11,7 @@ from textwrap import dedent
 import pytest
 
 from engine import storage as store
+from engine.cli import main
 from engine.loader import load_form_text
 from engine.versions import Library, diff, orphaned_answers
 
@@ -248,3 +250,33 @@ async def test_an_upload_is_not_served_until_it_is_published(storage: str, tmp_p
 async def test_publishing_an_unknown_version_is_refused(storage: str) -> None:
     with pytest.raises(store.NotFound):
         await Library().publish("travel", "no-such-version")
+
+
+# --- coform check --stored ------------------------------------------------------------------------------
+
+
+async def _publish_files(database_url: str, folder: Path) -> None:
+    await store.migrate(database_url)
+    async with store.connect(database_url):
+        await Library(forms_dir=folder).start()
+
+
+def test_coform_check_stored_flags_orphaned_answers_and_replaces_silences_it(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "live").mkdir()
+    write(tmp_path / "live" / "travel.yaml", TRAVEL)
+    asyncio.run(_publish_files(database_url, tmp_path / "live"))
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    edited = tmp_path / "travel.yaml"
+
+    write(edited, travel(("id: name\n", "id: full_name\n")))
+    assert main(["check", "--stored", str(edited)]) == 1
+    [line] = capsys.readouterr().out.splitlines()
+    assert line.startswith(
+        f"{edited}:1:1: question name has gone, so the answers given to it would be orphaned"
+    )
+
+    write(edited, travel(("id: name\n", "id: full_name\n        replaces: name\n")))
+    assert main(["check", "--stored", str(edited)]) == 0
+    assert capsys.readouterr().out.startswith("travel: How you travel")
