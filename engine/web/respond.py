@@ -10,6 +10,7 @@ URLs, for a form at /forms/<slug>:
     /forms/<slug>/<page>                a question page; a repeating page lists its items
     /forms/<slug>/<page>/items/new      add an item; .../items/<n> change it; .../items/<n>/remove
     /forms/<slug>/<page>/autosave       (JavaScript) save what is valid as answers change
+    /forms/<slug>/<page>/files/<id>/remove   remove an uploaded file (POST)
     /forms/<slug>/tasks                 the task list of a task-list form
     /forms/<slug>/check-answers         check answers; POST .../submit sends them
     /forms/<slug>/confirmation          the reference; .../confirmation/answers a copy to print
@@ -23,7 +24,7 @@ import datetime as dt
 import functools
 from collections import ChainMap
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -101,6 +102,8 @@ class Visit:
     language: str
     easy_read: bool
     today: dt.date
+    #: The draft's stored files by id, loaded only for a page that asks for files.
+    uploaded: dict[str, storage.StoredFile] = field(default_factory=dict)
 
     @property
     def submitted(self) -> bool:
@@ -398,6 +401,7 @@ def _question_page(
         "action": action,
         "autosave_url": f"{_url(visit.form, page.id)}/autosave" if autosave and not page.repeat else "",
         "multipart": bool(_file_questions(page)),
+        "uploaded": _uploaded(request, visit, page, raw),
         "progress_label": _progress(visit, page),
         "caption": section.title.get(visit.language, visit.easy_read) if section.title else "",
         "notice": notice,
@@ -481,6 +485,68 @@ async def _with_uploads(
                 break
         raw[question.id] = tuple(ids)
     return raw, errors
+
+
+async def _load_uploaded(visit: Visit, page: Page) -> None:
+    """Read the names of the draft's files, for a page that shows the files it holds."""
+    if _file_questions(page):
+        visit.uploaded = {stored.id: stored for stored in await storage.files_of(visit.draft.id)}
+
+
+def _uploaded(request: Request, visit: Visit, page: Page, raw: RawFields) -> dict[str, list[dict[str, str]]]:
+    """Each file question's files as the page lists them: name, id, and where "Remove" posts.
+
+    An item of a repeating page keeps its files inside the item, so its files are listed without
+    a Remove button (removing the item removes them).
+    """
+    remove = None if page.repeat is not None else f"{_url(visit.form, page.id)}/files"
+    query = "?change=1" if _is_change(request) else ""
+    listed: dict[str, list[dict[str, str]]] = {}
+    for question in _file_questions(page):
+        held = [visit.uploaded[file_id] for file_id in raw.get(question.id, ()) if file_id in visit.uploaded]
+        listed[question.id] = [
+            {
+                "id": stored.id,
+                "name": stored.filename,
+                "remove_action": f"{remove}/{stored.id}/remove{query}" if remove else "",
+            }
+            for stored in held
+        ]
+    return listed
+
+
+@journey_page
+async def remove_file(request: Request) -> Response:
+    """The Remove button beside an uploaded file: take it out of the answer, delete the stored file."""
+    visit = await _visit(request)
+    page = _page(visit, request)
+    _require_on_route(visit, page.id)
+    if page.exit or page.repeat is not None:
+        raise HTTPException(404)
+    _, _, csrf_ok = await _form_data(request)
+    await _load_uploaded(visit, page)
+    stored = visit.uploaded.get(request.path_params["file_id"])
+    if stored is None or stored.question_id not in {question.id for question in _file_questions(page)}:
+        raise HTTPException(404)
+    change = _is_change(request)
+    if not csrf_ok:
+        return _question_page(
+            request,
+            visit,
+            page,
+            raw_fields(page.questions, visit.answers),
+            action=_url(visit.form, page.id, change=change),
+            back_href=_back_href(visit, page.id, change),
+            status=403,
+            notice=_words(visit, "csrf_notice"),
+        )
+    kept = tuple(file_id for file_id in visit.answers.get(stored.question_id, ()) if file_id != stored.id)
+    if kept:
+        await storage.save_answers(visit.draft.id, encode_answers(visit.form, {stored.question_id: kept}))
+    else:
+        await storage.save_answers(visit.draft.id, {}, remove=[stored.question_id])
+    await storage.delete_file(stored.id)
+    return _redirect(_url(visit.form, page.id, change=change))
 
 
 def _upload_error(question: Question, problem: Invalid, language: str) -> FieldError:
@@ -606,6 +672,7 @@ async def show_page(request: Request) -> Response:
         return _render(request, visit, "pages/exit.html", context)
     if page.repeat is not None:
         return _item_list(request, visit, page, change)
+    await _load_uploaded(visit, page)
     return _question_page(
         request,
         visit,
@@ -635,6 +702,7 @@ async def answer_page(request: Request) -> Response:
             request, visit, page, raw, action=action, back_href=back, status=403, notice=notice
         )
     raw, upload_errors = await _with_uploads(request, visit, page, data, raw, visit.answers)
+    await _load_uploaded(visit, page)
     result = validate_page(visit.form, page, raw, visit.answers, visit.today, visit.language)
     errors = _merged(result, upload_errors)
     saving = data.get("action") == "save"
@@ -846,6 +914,7 @@ async def show_item(request: Request) -> Response:
     if number is None and len(items) >= page.repeat.max_items:
         return _redirect(_url(visit.form, page.id))
     raw = raw_fields(page.questions, items[number - 1]) if number else {}
+    await _load_uploaded(visit, page)
     return _item_page(request, visit, page, number, raw)
 
 
@@ -863,6 +932,7 @@ async def answer_item(request: Request) -> Response:
         return _item_page(request, visit, page, number, raw, status=403, notice=_words(visit, "csrf_notice"))
     stored = items[number - 1] if number else {}
     raw, upload_errors = await _with_uploads(request, visit, page, data, raw, stored)
+    await _load_uploaded(visit, page)
     result = validate_page(visit.form, page, raw, visit.answers, visit.today, visit.language)
     errors = _merged(result, upload_errors)
     if errors:
@@ -1096,6 +1166,7 @@ routes = [
     Route(_PAGE, show_page, name="page"),
     Route(_PAGE, answer_page, methods=["POST"], name="answer_page"),
     Route(_PAGE + "/autosave", autosave, methods=["POST"], name="autosave"),
+    Route(_PAGE + "/files/{file_id}/remove", remove_file, methods=["POST"], name="remove_file"),
     Route(_PAGE + "/items/new", show_item, name="new_item"),
     Route(_PAGE + "/items/new", answer_item, methods=["POST"], name="add_item"),
     Route(_ITEM, show_item, name="item"),

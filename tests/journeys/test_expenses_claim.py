@@ -4,15 +4,19 @@
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
+import pytest
 from httpx2 import Response
 from PIL import Image
 from starlette.testclient import TestClient
 
+from engine import storage
 from journeys.story import (
     and_i_answer,
     error_summary_of,
+    forms_on,
     heading_of,
     press,
     reference_on,
@@ -142,3 +146,54 @@ def test_a_file_that_is_not_a_receipt_type_is_refused_and_nothing_is_kept(client
     then_i_am_on(page, f"{FORM}/receipts_page", status=422)
     assert len(error_summary_of(page)) == 1
     then_i_see(page, 'href="#receipts"')
+
+
+def i_get_to_the_receipts_page(client: TestClient) -> Response:
+    page = i_get_to_my_journeys(client)
+    page = and_i_answer(client, page, a_journey("Banbury", "Oxford", "6.40"))
+    page = and_i_answer(client, page, {"add_another": "no"})
+    return and_i_answer(client, page, {"has_expenses": "no"})
+
+
+def removable_files_on(page: Response) -> dict[str, str]:
+    """Each listed file's Remove form: the button's hidden words (the file name) -> the form's action."""
+    actions = {action for action, _ in forms_on(page) if action.endswith("/remove")}
+    names = re.findall(
+        r'form="remove-([^"]+)">Remove<span class="visually-hidden"> ([^<]+)</span>', page.text
+    )
+    return {name: next(a for a in actions if f"/files/{file_id}/remove" in a) for file_id, name in names}
+
+
+def test_a_member_sees_the_receipts_already_sent_and_removes_one_which_is_deleted(client: TestClient) -> None:
+    page = i_get_to_the_receipts_page(client)
+    page = and_i_answer(client, page, {}, files={"receipts": ("ticket.png", a_receipt_photo(), "image/png")})
+    page = client.get(f"{FORM}/receipts_page")
+    page = and_i_answer(client, page, {}, files={"receipts": ("parking.png", a_receipt_photo(), "image/png")})
+    page = client.get(f"{FORM}/receipts_page")
+    then_i_see(page, "2 files uploaded", "ticket.png", "parking.png")
+    listed = removable_files_on(page)
+    assert sorted(listed) == ["parking.png", "ticket.png"]
+    removed_id = listed["ticket.png"].split("/files/")[1].split("/")[0]
+    remove_ticket = [action for action, _ in forms_on(page)].index(listed["ticket.png"])
+
+    page = press(client, page, {}, form_index=remove_ticket)
+
+    then_i_am_on(page, f"{FORM}/receipts_page")
+    then_i_see(page, "1 file uploaded", "parking.png")
+    then_i_do_not_see(page, "ticket.png")
+    portal = client.portal
+    assert portal is not None
+    with pytest.raises(storage.NotFound):
+        portal.call(storage.get_file, removed_id)
+
+
+def test_removing_a_receipt_without_the_pages_token_removes_nothing(client: TestClient) -> None:
+    page = i_get_to_the_receipts_page(client)
+    page = and_i_answer(client, page, {}, files={"receipts": ("ticket.png", a_receipt_photo(), "image/png")})
+    page = client.get(f"{FORM}/receipts_page")
+    action = removable_files_on(page)["ticket.png"]
+
+    refused = client.post(action, data={"csrf_token": "forged"})
+
+    assert refused.status_code == 403
+    then_i_see(client.get(f"{FORM}/receipts_page"), "1 file uploaded", "ticket.png")
