@@ -44,7 +44,7 @@ RESUME_LINK = "resume_link"
 STAFF_ALERT = "staff_alert"
 
 #: Where a submission is read in the review workspace; staff alerts link here instead of carrying answers.
-RESPONSE_PATH = "/review/{slug}/responses/{reference}"
+RESPONSE_PATH = "/staff/forms/{slug}/responses/{reference}"
 #: Where an emailed save-and-return link leads (engine/web/respond.py serves it).
 RESUME_LINK_PATH = "/resume/email/{secret}"
 
@@ -84,6 +84,27 @@ _WORDS: Mapping[str, Mapping[str, str]] = MappingProxyType(
                 "alert_sign_in": "You will need to sign in to the review workspace.",
                 "alert_no_answers": "This email carries no answers, so nothing personal travels by email.",
                 "contact": "Contact",
+                # The pages that offer email (engine/web/respond.py)
+                "save_email_heading": "Email me a link to come back",
+                "save_email_body": (
+                    "We will email you a link that opens your saved answers. It works once, until {date}."
+                ),
+                "save_email_label": "Email address",
+                "save_email_button": "Send me the link",
+                "save_emailed": (
+                    "We are sending a link to the email address you gave. It can take a few minutes to "
+                    "arrive. If it does not, check your spam or junk folder."
+                ),
+                "receipt_email_label": "Email address (optional)",
+                "receipt_email_hint": (
+                    "If you would like a receipt with your reference number, enter your email address. "
+                    "We will not email your answers."
+                ),
+                "receipt_emailed": (
+                    "We are sending a receipt with your reference number to the email address you gave."
+                ),
+                "resume_email_title": "Carry on with your saved answers",
+                "resume_email_body": "This link opens the answers you saved for “{title}”. It works once.",
             }
         ),
         "cy": MappingProxyType(
@@ -112,6 +133,30 @@ _WORDS: Mapping[str, Mapping[str, str]] = MappingProxyType(
                 ),
                 "resume_not_asked": "Os na wnaethoch ofyn am y ddolen hon, gallwch anwybyddu'r e-bost hwn.",
                 "contact": "Cysylltu",
+                "save_email_heading": "Anfon dolen ataf i ddod yn ôl",
+                "save_email_body": (
+                    "Byddwn yn anfon dolen atoch drwy e-bost sy'n agor eich atebion sydd wedi'u cadw. "
+                    "Mae'n gweithio unwaith, tan {date}."
+                ),
+                "save_email_label": "Cyfeiriad e-bost",
+                "save_email_button": "Anfon y ddolen ataf",
+                "save_emailed": (
+                    "Rydym yn anfon dolen i'r cyfeiriad e-bost a roesoch. Gall gymryd ychydig funudau i "
+                    "gyrraedd. Os na fydd yn cyrraedd, edrychwch yn eich ffolder sbam neu sothach."
+                ),
+                "receipt_email_label": "Cyfeiriad e-bost (dewisol)",
+                "receipt_email_hint": (
+                    "Os hoffech gael derbynneb gyda'ch cyfeirnod, rhowch eich cyfeiriad e-bost. "
+                    "Ni fyddwn yn anfon eich atebion drwy e-bost."
+                ),
+                "receipt_emailed": (
+                    "Rydym yn anfon derbynneb gyda'ch cyfeirnod i'r cyfeiriad e-bost a roesoch."
+                ),
+                "resume_email_title": "Parhau gyda'ch atebion sydd wedi'u cadw",
+                "resume_email_body": (
+                    "Mae'r ddolen hon yn agor yr atebion a gadwoch ar gyfer “{title}”. "
+                    "Mae'n gweithio unwaith."
+                ),
             }
         ),
     }

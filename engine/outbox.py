@@ -248,12 +248,26 @@ async def email_resume_link(
         await enqueue(connection, [email])
 
 
+def _plausible_secret(secret: object) -> bool:
+    return isinstance(secret, str) and secret.isascii() and 20 <= len(secret) <= 100
+
+
+async def resume_link_draft(secret: str, now: dt.datetime | None = None) -> str | None:
+    """The id of the draft an unused, unexpired link opens, without using the link up."""
+    if not _plausible_secret(secret):
+        return None
+    link = await ResumeLink.filter(
+        id=_link_id(secret), used_at__isnull=True, expires_at__gt=now or _now()
+    ).first()
+    return None if link is None else str(link.response_id)  # type: ignore[attr-defined]
+
+
 async def redeem_resume_link(secret: str, now: dt.datetime | None = None) -> str | None:
     """The draft's resume token for an unused, unexpired link, marking the link used; otherwise None.
 
     Marking it used is one conditional UPDATE, so two clicks at once cannot both succeed.
     """
-    if not (isinstance(secret, str) and secret.isascii() and 20 <= len(secret) <= 100):
+    if not _plausible_secret(secret):
         return None
     moment = now or _now()
     link_id = _link_id(secret)

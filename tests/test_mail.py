@@ -86,7 +86,7 @@ def test_a_staff_alert_links_to_the_response_and_carries_no_answers(form: Form, 
     alert = composer.staff_alert(form, "CPB-7K3P-2QXD", SUBMITTED, "team@example.org")
 
     assert alert.subject == "New response to Apply to join the board: CPB-7K3P-2QXD"
-    link = "https://forms.example.gov.uk/review/board/responses/CPB-7K3P-2QXD"
+    link = "https://forms.example.gov.uk/staff/forms/board/responses/CPB-7K3P-2QXD"
     assert link in alert.text_body
     assert f'href="{link}"' in alert.html_body
     assert "26 November 2026 at 10:05" in alert.text_body

@@ -300,6 +300,65 @@ async def test_four_worker_processes_drain_one_outbox_sending_each_message_exact
     assert len(set(senders)) > 1, "only one worker sent anything, so nothing was contended"
 
 
+# --- emailed save-and-return links --------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("storage")
+async def test_an_emailed_link_opens_its_draft_once_and_its_email_is_written_with_it() -> None:
+    draft = await a_draft()
+    secret = outbox.new_link_secret()
+    expires = dt.datetime.now(dt.UTC) + dt.timedelta(days=28)
+
+    await outbox.email_resume_link(draft.id, "the-drafts-resume-token-" * 2, secret, expires, an_email(1))
+
+    assert await outbox.OutboxMessage.all().count() == 1
+    assert await outbox.resume_link_draft(secret) == draft.id
+    assert await outbox.redeem_resume_link(secret) == "the-drafts-resume-token-" * 2
+    assert await outbox.redeem_resume_link(secret) is None
+    assert await outbox.resume_link_draft(secret) is None
+
+
+@pytest.mark.usefixtures("storage")
+async def test_an_emailed_link_stops_working_when_it_expires() -> None:
+    draft = await a_draft()
+    secret = outbox.new_link_secret()
+    expires = dt.datetime.now(dt.UTC) + dt.timedelta(days=28)
+    await outbox.email_resume_link(draft.id, "token-" * 8, secret, expires, an_email(1))
+
+    assert await outbox.resume_link_draft(secret, now=expires) is None
+    assert await outbox.redeem_resume_link(secret, now=expires + dt.timedelta(seconds=1)) is None
+    assert await outbox.redeem_resume_link(secret, now=expires - dt.timedelta(seconds=1)) == "token-" * 8
+
+
+@pytest.mark.usefixtures("storage")
+async def test_the_table_alone_opens_no_draft_and_a_wrong_secret_opens_nothing() -> None:
+    draft = await a_draft()
+    secret = outbox.new_link_secret()
+    expires = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    await outbox.email_resume_link(draft.id, "token-" * 8, secret, expires, an_email(1))
+
+    [row] = await outbox.ResumeLink.all()
+
+    assert secret not in row.id
+    assert "token-" not in row.sealed_token
+    assert bytes.fromhex(row.sealed_token) != b"token-" * 8
+    assert await outbox.redeem_resume_link(outbox.new_link_secret()) is None
+    assert await outbox.redeem_resume_link("short") is None
+
+
+@pytest.mark.usefixtures("storage")
+async def test_two_clicks_at_once_on_an_emailed_link_open_the_draft_once() -> None:
+    draft = await a_draft()
+    secret = outbox.new_link_secret()
+    expires = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    await outbox.email_resume_link(draft.id, "token-" * 8, secret, expires, an_email(1))
+
+    results = await asyncio.gather(*(outbox.redeem_resume_link(secret) for _ in range(5)))
+
+    assert results.count("token-" * 8) == 1
+    assert results.count(None) == 4
+
+
 # --- for admins --------------------------------------------------------------------------------------
 
 

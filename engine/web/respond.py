@@ -14,8 +14,9 @@ URLs, for a form at /forms/<slug>:
     /forms/<slug>/tasks                 the task list of a task-list form
     /forms/<slug>/check-answers         check answers; POST .../submit sends them
     /forms/<slug>/confirmation          the reference; .../confirmation/answers a copy to print
-    /forms/<slug>/save                  "save and come back later": the link to come back
+    /forms/<slug>/save                  "save and come back later": the link to come back (POST: email it)
     /resume/<token>                     exchanged for the cookie, then redirected at once
+    /resume/email/<secret>              an emailed, single-use link: a button (POST) exchanges it
 """
 
 from __future__ import annotations
@@ -37,9 +38,10 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from engine import journey, storage
+from engine import journey, outbox, storage
 from engine.definition import CHECK_ANSWERS, RESERVED_PAGE_IDS, Form, Page, Question, Text
 from engine.expressions import EvaluationContext, Expression
+from engine.mail import Composer, Email, InvalidAddress, email_words, normalise_address
 from engine.messages import error_message, format_date
 from engine.questions import QUESTION_TYPES, Invalid
 from engine.settings import Settings
@@ -61,6 +63,10 @@ from engine.web.views import QuestionView
 LONDON = ZoneInfo("Europe/London")
 #: Form fields that are the page's machinery, not answers.
 _CONTROL_FIELDS = frozenset({CSRF_FIELD, "action", "lang", "easy", "fresh"})
+#: The optional address for an emailed receipt, posted with the answers on check answers.
+RECEIPT_EMAIL = "receipt_email"
+#: The address to email a save-and-return link to, on the save page.
+SAVE_EMAIL = "email"
 ADD_ANOTHER = "add_another"
 CONFIRM_REMOVE = "confirm_remove"
 
@@ -143,6 +149,30 @@ def _form(request: Request) -> Form:
 
 def _redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
+
+
+def _composer(request: Request) -> Composer | None:
+    """What writes this deployment's emails, or None when email is not configured (and so the
+    pages offer none of it)."""
+    settings = _settings(request)
+    if not settings.email_enabled:
+        return None
+    composer: Composer | None = getattr(request.app.state, "composer", None)
+    if composer is None:
+        composer = request.app.state.composer = Composer(settings)
+    return composer
+
+
+def _wake_sender(request: Request) -> None:
+    """Start sending what was just written to the outbox, rather than at the sender's next poll."""
+    wake: Callable[[], object] | None = getattr(request.app.state, "wake_sender", None)
+    if wake is not None:
+        wake()
+
+
+def _address_error(problem: InvalidAddress, field: str, language: str) -> FieldError:
+    message = error_message(problem.code, "email", language)
+    return FieldError(code=problem.code, message=message, target_id=field)
 
 
 def _preferences(request: Request, form: Form, cookie: DraftCookie | None) -> tuple[str, bool]:
@@ -629,33 +659,134 @@ def _resume_target(form: Form, draft: storage.Draft, now: dt.datetime) -> str:
 async def resume(request: Request) -> Response:
     """A resume link: swap the token for the cookie and redirect at once, so the token leaves the
     address bar (and the history, and any Referer) straight away."""
-    token = request.path_params["token"]
+    return await _resumed(request, request.path_params["token"])
+
+
+async def _resumed(request: Request, token: str | None) -> Response:
+    """The draft `token` opens, in this browser's cookie, and a redirect to where it left off."""
+    if token is None:
+        return _resume_expired(request)
     now = _now(request)
     draft = await _live_draft(request, token, now)
     forms: Mapping[str, Form] = request.app.state.forms
     form = forms.get(draft.form_slug) if draft else None
     if draft is None or form is None:
-        context = {"days": _settings(request).draft_days, "lang": "en", "easy_read": False}
-        expired = _templates(request).TemplateResponse(request, "pages/resume_expired.html", context, 404)
-        expired.headers["Cache-Control"] = "no-store"
-        return expired
+        return _resume_expired(request)
     response = _redirect(_resume_target(form, draft, now))
     _cookies(request).write(response, form.slug, DraftCookie(token, draft.id, draft.language, False))
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
+def _resume_expired(request: Request) -> Response:
+    context = {"days": _settings(request).draft_days, "lang": "en", "easy_read": False}
+    expired = _templates(request).TemplateResponse(request, "pages/resume_expired.html", context, 404)
+    expired.headers["Cache-Control"] = "no-store"
+    return expired
+
+
+async def resume_from_email(request: Request) -> Response:
+    """An emailed link. Opening it only shows a Continue button: mail scanners open links before
+    people do, and would use up a single-use link. Pressing it (POST) uses the link up and swaps
+    it for the cookie, as a resume link is."""
+    secret = request.path_params["secret"]
+    now = _now(request)
+    draft_id = await outbox.resume_link_draft(secret, now)
+    draft = await _live_draft_by_id(draft_id) if draft_id else None
+    forms: Mapping[str, Form] = request.app.state.forms
+    form = forms.get(draft.form_slug) if draft else None
+    if draft is None or form is None:
+        return _resume_expired(request)
+    if request.method == "POST":
+        token = (await request.form()).get(CSRF_FIELD)
+        if request.app.state.csrf.is_valid(request, token if isinstance(token, str) else None):
+            return await _resumed(request, await outbox.redeem_resume_link(secret, now))
+    title = form.title.get(draft.language)
+    context = {
+        "form": form,
+        "lang": draft.language,
+        "easy_read": False,
+        "heading": email_words("resume_email_title", draft.language),
+        "body": email_words("resume_email_body", draft.language, title=title),
+        "action": f"/resume/email/{secret}",
+    }
+    page = _templates(request).TemplateResponse(request, "pages/resume_email.html", context)
+    page.headers["Cache-Control"] = "no-store"
+    return page
+
+
+async def _live_draft_by_id(draft_id: str) -> storage.Draft | None:
+    try:
+        draft = await storage.get_draft(draft_id)
+    except storage.NotFound:
+        return None
+    return draft if draft.status == storage.DRAFT else None
+
+
+def _saved(
+    request: Request,
+    visit: Visit,
+    *,
+    raw_email: str = "",
+    errors: Mapping[str, FieldError] | None = None,
+    notice: str | None = None,
+    status: int = 200,
+) -> Response:
+    link = f"{str(request.base_url).rstrip('/')}/resume/{visit.cookie.token}"
+    target = journey.first_incomplete_page(visit.form, visit.answers, visit.today)
+    days = _settings(request).draft_days
+    expires = _now(request) + dt.timedelta(days=days)
+    expires_on = format_date(expires.astimezone(LONDON).date(), visit.language)
+    language = visit.language
+    context = {
+        "link": link,
+        "days": days,
+        "continue_href": _url(visit.form, "tasks" if visit.form.task_list else target),
+        "email": None
+        if _composer(request) is None
+        else {
+            "heading": email_words("save_email_heading", language),
+            "body": email_words("save_email_body", language, date=expires_on),
+            "label": email_words("save_email_label", language),
+            "button": email_words("save_email_button", language),
+            "sent": email_words("save_emailed", language) if request.query_params.get("emailed") else None,
+            "value": raw_email,
+            "error": (errors or {}).get(SAVE_EMAIL),
+        },
+        "errors": list((errors or {}).values()),
+        "notice": notice,
+    }
+    return _render(request, visit, "pages/saved.html", context, status=status)
+
+
 @journey_page
 async def saved_page(request: Request) -> Response:
     visit = await _visit(request)
-    link = f"{str(request.base_url).rstrip('/')}/resume/{visit.cookie.token}"
-    target = journey.first_incomplete_page(visit.form, visit.answers, visit.today)
-    context = {
-        "link": link,
-        "days": _settings(request).draft_days,
-        "continue_href": _url(visit.form, "tasks" if visit.form.task_list else target),
-    }
-    return _render(request, visit, "pages/saved.html", context)
+    return _saved(request, visit)
+
+
+@journey_page
+async def email_resume_link(request: Request) -> Response:
+    """Email a single-use link to this draft; the link and its message are written together."""
+    visit = await _visit(request)
+    composer = _composer(request)
+    if composer is None:
+        raise HTTPException(404)
+    data, _, csrf_ok = await _form_data(request)
+    typed = str(data.get(SAVE_EMAIL) or "")
+    if not csrf_ok:
+        return _saved(request, visit, raw_email=typed, notice=_words(visit, "csrf_notice"), status=403)
+    try:
+        address = normalise_address(typed)
+    except InvalidAddress as problem:
+        errors = {SAVE_EMAIL: _address_error(problem, SAVE_EMAIL, visit.language)}
+        return _saved(request, visit, raw_email=typed, errors=errors, status=422)
+    secret = outbox.new_link_secret()
+    expires_at = _now(request) + dt.timedelta(days=_settings(request).draft_days)
+    message = composer.resume_link(visit.form, secret, expires_at, address, visit.language, visit.easy_read)
+    await outbox.email_resume_link(visit.draft.id, visit.cookie.token, secret, expires_at, message)
+    _wake_sender(request)
+    return _redirect(_url(visit.form, "save") + "?emailed=1")
 
 
 # --- question pages ----------------------------------------------------------------------------------
@@ -1083,9 +1214,25 @@ def _summary(visit: Visit, answers: Mapping[str, Any], *, changeable: bool) -> l
 
 
 def _check_answers(
-    request: Request, visit: Visit, *, status: int = 200, notice: str | None = None
+    request: Request,
+    visit: Visit,
+    *,
+    status: int = 200,
+    notice: str | None = None,
+    raw_email: str = "",
+    errors: Mapping[str, FieldError] | None = None,
 ) -> Response:
+    offered = visit.form.receipt and _composer(request) is not None
     context = {
+        "receipt": None
+        if not offered
+        else {
+            "label": email_words("receipt_email_label", visit.language),
+            "hint": email_words("receipt_email_hint", visit.language),
+            "value": raw_email,
+            "error": (errors or {}).get(RECEIPT_EMAIL),
+        },
+        "errors": list((errors or {}).values()),
         "sections": _summary(visit, visit.answers, changeable=True),
         "back_href": _url(visit.form, "tasks")
         if visit.form.task_list
@@ -1109,13 +1256,46 @@ async def submit(request: Request) -> Response:
     visit = await _visit(request, submitted_ok=True)
     if visit.submitted:
         return _redirect(_url(visit.form, "confirmation"))
-    _, _, csrf_ok = await _form_data(request)
+    data, _, csrf_ok = await _form_data(request)
     _require_on_route(visit, CHECK_ANSWERS)
+    typed = str(data.get(RECEIPT_EMAIL) or "").strip()
     if not csrf_ok:
-        return _check_answers(request, visit, status=403, notice=_words(visit, "csrf_notice_submit"))
+        notice = _words(visit, "csrf_notice_submit")
+        return _check_answers(request, visit, status=403, notice=notice, raw_email=typed)
+    composer = _composer(request)
+    receipt_to = None
+    if typed and composer is not None and visit.form.receipt:
+        try:
+            receipt_to = normalise_address(typed)
+        except InvalidAddress as problem:
+            errors = {RECEIPT_EMAIL: _address_error(problem, RECEIPT_EMAIL, visit.language)}
+            return _check_answers(request, visit, status=422, raw_email=typed, errors=errors)
     final = journey.relevant_answers(visit.form, visit.answers, visit.today)
-    await storage.submit(visit.draft.id, encode_answers(visit.form, final), visit.form.reference_prefix)
-    return _redirect(_url(visit.form, "confirmation"))
+    await storage.submit(
+        visit.draft.id,
+        encode_answers(visit.form, final),
+        visit.form.reference_prefix,
+        emails=None if composer is None else _submission_emails(composer, visit, receipt_to),
+    )
+    _wake_sender(request)
+    return _redirect(_url(visit.form, "confirmation") + ("?receipt=1" if receipt_to else ""))
+
+
+def _submission_emails(
+    composer: Composer, visit: Visit, receipt_to: str | None
+) -> Callable[[storage.Submission], list[Email]]:
+    """The messages a submission causes, composed once its reference is known: the receipt the
+    respondent asked for, and an alert to each of the form's staff addresses."""
+
+    def compose(submission: storage.Submission) -> list[Email]:
+        form, reference, when = visit.form, submission.reference, submission.submitted_at
+        emails = [composer.staff_alert(form, reference, when, to) for to in form.alert_emails]
+        if receipt_to is not None:
+            language, easy_read = visit.language, visit.easy_read
+            emails.append(composer.receipt(form, reference, when, receipt_to, language, easy_read))
+        return emails
+
+    return compose
 
 
 async def _submission(visit: Visit) -> storage.Submission:
@@ -1131,7 +1311,13 @@ async def _submission(visit: Visit) -> storage.Submission:
 async def confirmation(request: Request) -> Response:
     visit = await _visit(request, submitted_ok=True)
     submission = await _submission(visit)
-    context = {"reference": submission.reference, "answers_href": _url(visit.form, "confirmation/answers")}
+    context = {
+        "reference": submission.reference,
+        "answers_href": _url(visit.form, "confirmation/answers"),
+        "receipt_sent": email_words("receipt_emailed", visit.language)
+        if request.query_params.get("receipt") == "1" and _composer(request) is not None
+        else None,
+    }
     return _render(request, visit, "pages/confirmation.html", context)
 
 
@@ -1154,6 +1340,7 @@ _PAGE = "/forms/{slug}/{page_id:page_id}"
 _ITEM = _PAGE + "/items/{number:int}"
 
 routes = [
+    Route("/resume/email/{secret}", resume_from_email, methods=["GET", "POST"], name="email_link"),
     Route("/resume/{token}", resume, name="resume"),
     Route("/forms/{slug}", start_page, name="start_page"),
     Route("/forms/{slug}/start", begin, methods=["POST"], name="begin"),
@@ -1163,6 +1350,7 @@ routes = [
     Route("/forms/{slug}/confirmation", confirmation, name="confirmation"),
     Route("/forms/{slug}/confirmation/answers", answers_copy, name="answers_copy"),
     Route("/forms/{slug}/save", saved_page, name="saved"),
+    Route("/forms/{slug}/save", email_resume_link, methods=["POST"], name="email_resume_link"),
     Route(_PAGE, show_page, name="page"),
     Route(_PAGE, answer_page, methods=["POST"], name="answer_page"),
     Route(_PAGE + "/autosave", autosave, methods=["POST"], name="autosave"),
