@@ -21,7 +21,7 @@ from engine import outbox, storage
 from engine.definition import Form
 from engine.settings import Settings
 from engine.versions import Library
-from engine.web import pages, respond, review, staff, summary
+from engine.web import author, pages, respond, review, staff, summary
 from engine.web.drafts import DraftCookies
 from engine.web.errors import ErrorPages
 from engine.web.security import BodyLimitMiddleware, CsrfMiddleware, CsrfTokens, SecurityHeadersMiddleware
@@ -140,6 +140,7 @@ def create_app(
             *pages.routes,
             *respond.routes,
             *staff.routes,
+            *author.routes,
             *review.routes,
             *summary.routes,
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
