@@ -207,9 +207,8 @@ def as_svg(form_map: FormMap, *, title_id: str = "form-map-title") -> str:
         f'<title id="{title_id}">Map of {escape(form_map.title)}: '
         "the same map is written out as a list</title>"
         '<defs><marker id="form-map-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" '
-        'markerHeight="8" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z"/></marker></defs>'
-        + "".join(parts)
-        + "</svg>"
+        'markerHeight="8" orient="auto-start-reverse">'
+        f'<path d="M 0 0 L 10 5 L 0 10 z" {_INK}/></marker></defs>' + "".join(parts) + "</svg>"
     )
 
 
@@ -244,7 +243,7 @@ def _arrow(edge: Edge, rows: dict[str, int], lane: int) -> str:
     if _is_straight(edge, rows):
         return (
             f'<path d="M {middle} {top + _BOX_HEIGHT} L {middle} {bottom}" class="form-map__arrow" '
-            'marker-end="url(#form-map-arrow)"/>'
+            f'{_LINE_PAINT} marker-end="url(#form-map-arrow)"/>'
         )
     right = _LEFT + _BOX_WIDTH
     out = right + 24 + lane * _LANE
@@ -252,20 +251,34 @@ def _arrow(edge: Edge, rows: dict[str, int], lane: int) -> str:
     label = edge_sentence(edge).removesuffix(f", go to {target_name(edge.target)}")
     return (
         f'<path d="M {right} {start} C {out} {start}, {out} {end}, {right} {end}" '
-        f'class="form-map__arrow form-map__arrow--{edge.kind}" fill="none" '
+        f'class="form-map__arrow form-map__arrow--{edge.kind}" {_LINE_PAINT} '
         'marker-end="url(#form-map-arrow)"/>'
         + _text(out + 6, (start + end) // 2, "form-map__condition", _short(label, 48))
     )
 
 
+#: Colours as presentation attributes, so the drawing needs no stylesheet (and no style attribute,
+#: which the content security policy forbids): near-black on white passes WCAG contrast.
+_INK = 'fill="#0b0c0c"'
+_BOX_PAINT = 'fill="#ffffff" stroke="#0b0c0c" stroke-width="2"'
+_LINE_PAINT = 'fill="none" stroke="#0b0c0c" stroke-width="2"'
+
+
 def _rect(y: int, css_class: str) -> str:
+    dashes = ' stroke-dasharray="8 4"' if "exit" in css_class else ""
     return (
-        f'<rect x="{_LEFT}" y="{y}" width="{_BOX_WIDTH}" height="{_BOX_HEIGHT}" rx="4" class="{css_class}"/>'
+        f'<rect x="{_LEFT}" y="{y}" width="{_BOX_WIDTH}" height="{_BOX_HEIGHT}" rx="4" class="{css_class}" '
+        f"{_BOX_PAINT}{dashes}/>"
     )
 
 
 def _text(x: int, y: int, css_class: str, content: str) -> str:
-    return f'<text x="{x}" y="{y}" class="{css_class}">{escape(content)}</text>'
+    size = "14" if css_class in ("form-map__id", "form-map__condition") else "16"
+    weight = ' font-weight="700"' if css_class == "form-map__section" else ""
+    return (
+        f'<text x="{x}" y="{y}" class="{css_class}" {_INK} font-size="{size}"{weight} '
+        f'font-family="Arial, sans-serif">{escape(content)}</text>'
+    )
 
 
 def _short(text: str, limit: int) -> str:
