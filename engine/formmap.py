@@ -184,7 +184,7 @@ def as_svg(form_map: FormMap, *, title_id: str = "form-map-title") -> str:
             heading = section.title or section.id
             if section.show_if:
                 heading += f" (shown if {section.show_if})"
-            parts.append(_text(_LEFT, y + 16, "form-map__section", _short(heading, 60)))
+            parts.append(_text(_LEFT + 32, y + 16, "form-map__section", _short(heading, 60)))
             y += _SECTION_GAP
         for page in section.pages:
             rows[page.id] = y
@@ -194,11 +194,14 @@ def as_svg(form_map: FormMap, *, title_id: str = "form-map-title") -> str:
     parts.append(
         _rect(y, "form-map__end") + _text(_LEFT + 12, y + 34, "form-map__label", "Check answers, then send")
     )
-    lanes = 0
+    # Conditions are written right of every curved arrow, so no arrow crosses a label.
+    lanes = sum(1 for edge in form_map.edges if not _is_straight(edge, rows))
+    labels_x = _LEFT + _BOX_WIDTH + 24 + lanes * _LANE
+    lane = 0
     for edge in form_map.edges:
-        parts.append(_arrow(edge, rows, lanes))
+        parts.append(_arrow(edge, rows, lane, labels_x))
         if not _is_straight(edge, rows):
-            lanes += 1
+            lane += 1
     width = _LEFT + _BOX_WIDTH + 40 + lanes * _LANE + 320
     height = y + _BOX_HEIGHT + _TOP
     return (
@@ -225,7 +228,7 @@ def _box(page: MapPage, y: int) -> str:
     return (
         _rect(y, kind)
         + _text(_LEFT + 12, y + 22, "form-map__label", _short(page.label, _LABEL_CHARS))
-        + _text(_LEFT + 12, y + 44, "form-map__id", page.id + (f" · {note}" if note else ""))
+        + _text(_LEFT + 12, y + 44, "form-map__id", _short(page.id + (f" · {note}" if note else ""), 44))
     )
 
 
@@ -237,9 +240,10 @@ def _is_straight(edge: Edge, rows: dict[str, int]) -> bool:
     )
 
 
-def _arrow(edge: Edge, rows: dict[str, int], lane: int) -> str:
+def _arrow(edge: Edge, rows: dict[str, int], lane: int, labels_x: int) -> str:
     top, bottom = rows[edge.source], rows[edge.target]
-    middle = _LEFT + _BOX_WIDTH // 2
+    # Down the left edge, clear of the section headings written beside it.
+    middle = _LEFT + 16
     if _is_straight(edge, rows):
         return (
             f'<path d="M {middle} {top + _BOX_HEIGHT} L {middle} {bottom}" class="form-map__arrow" '
@@ -253,7 +257,7 @@ def _arrow(edge: Edge, rows: dict[str, int], lane: int) -> str:
         f'<path d="M {right} {start} C {out} {start}, {out} {end}, {right} {end}" '
         f'class="form-map__arrow form-map__arrow--{edge.kind}" {_LINE_PAINT} '
         'marker-end="url(#form-map-arrow)"/>'
-        + _text(out + 6, (start + end) // 2, "form-map__condition", _short(label, 48))
+        + _text(labels_x, (start + end) // 2 + lane % 2 * 16, "form-map__condition", _short(label, 48))
     )
 
 
