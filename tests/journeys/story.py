@@ -91,6 +91,14 @@ def and_i_save_for_later(client: TestClient, page: Response, answers: Answers) -
     return press(client, page, answers, button="save")
 
 
+def and_i_send_my_answers(client: TestClient, page: Response) -> Response:
+    """On check answers, press the button that sends the answers (the page may hold other forms)."""
+    actions = [action for action, _ in forms_on(page)]
+    sending = next((i for i, action in enumerate(actions) if action.endswith("/submit")), None)
+    assert sending is not None, f"no form sends the answers on {page.url.path}: {actions}"
+    return press(client, page, {}, form_index=sending)
+
+
 def then_i_see(page: Response, *texts: str) -> None:
     shown = html.unescape(page.text)
     for text in texts:

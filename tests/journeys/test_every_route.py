@@ -49,9 +49,9 @@ from engine.validation import validate_page
 from engine.web.drafts import decode_answers, own_ids
 from journeys.conftest import NOW
 from journeys.story import (
+    and_i_send_my_answers,
     date_bounds,
     fields_for,
-    forms_on,
     press,
     reference_on,
     sample_answer,
@@ -552,8 +552,7 @@ def _problem(page: Response) -> str:
 
 def _submit(client: TestClient, form: Form, page: Response) -> frozenset[str]:
     """Press "Accept and send" and read the stored submission back."""
-    index = next(i for i, (action, _) in enumerate(forms_on(page)) if action.endswith("/submit"))
-    page = press(client, page, {}, form_index=index)
+    page = and_i_send_my_answers(client, page)
     assert page.url.path == f"/forms/{form.slug}/confirmation", page.url.path
     submission = stored_submission(client, reference_on(page))
     return taken(form, decode_answers(form, submission.answers), submitted=True)
@@ -562,7 +561,7 @@ def _submit(client: TestClient, form: Form, page: Response) -> frozenset[str]:
 def _draft_answers(client: TestClient, form: Form) -> Mapping[str, Any]:
     """The draft as stored, found through the "save and come back later" link, as a person would."""
     saved = client.get(f"/forms/{form.slug}/save")
-    match = re.search(r"/resume/([A-Za-z0-9_\-]+)", saved.text)
+    match = re.search(r'id="resume-link"[^>]* value="[^"]*/resume/([A-Za-z0-9_\-]+)"', saved.text)
     assert match is not None, f"no resume link on {saved.url.path}"
     portal = client.portal
     assert portal is not None, "use the client inside `with TestClient(app)`"
