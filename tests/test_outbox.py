@@ -386,6 +386,17 @@ def test_coform_outbox_lists_the_messages_given_up_on(
     assert "sam@example.org" not in out
 
 
+def test_coform_send_mail_refuses_plainly_without_a_mail_relay(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("COFORM_SMTP_HOST", raising=False)
+
+    code = main(["send-mail"])
+
+    assert code == 1
+    assert "Email is not configured (COFORM_SMTP_HOST unset)" in capsys.readouterr().err
+
+
 # --- the worker process ------------------------------------------------------------------------------
 
 
