@@ -219,6 +219,102 @@ _FURNITURE_EN: Mapping[str, str] = MappingProxyType(
         "language": "Language",
         "easy_read": "Easy read",
         "page_not_found": "Page not found",
+        # The web pages' own furniture: headers, footers, error pages, previews.
+        "service_name": "Council forms",
+        "exit_this_page_hint": "Or press Shift 3 times to leave this page quickly",
+        "select_option": "Select an option",
+        "ranking_position": "Position for {item}",
+        "consent_agree": "I understand and agree",
+        "file_limits": "Each file must be smaller than {size}.",
+        "file_types": "Files must be: {types}.",
+        "warning": "Warning",
+        "preview": "Preview",
+        "preview_notice": "This is a preview of every page. You cannot send answers from here.",
+        "preview_page": "Page {number}",
+        "preview_exit_page": "This page ends the form.",
+        "preview_repeats": "Asked once for each {item}, from {min} to {max} times.",
+        "preview_questions": "Shown only to some people, depending on their earlier answers.",
+        "help_now_title": "If you need help now",
+        "easy_read_off": "Standard version",
+        "accessibility": "Accessibility statement",
+        "privacy": "Privacy",
+        "forms_heading": "Forms you can fill in",
+        "forms_none": "There are no forms to fill in at the moment.",
+        "who_for": "Who it is for",
+        "preview_link": "Preview all pages of {title}",
+        "error_400_title": "Sorry, there is a problem with your request",
+        "error_400_body": "Go back and try again. If it keeps happening, close your browser and start again.",
+        "error_403_title": "Sorry, we could not accept that",
+        "error_403_body": (
+            "This can happen if the page was open for a long time or in another browser. "
+            "Go back, refresh the page and try again."
+        ),
+        "error_404_title": "Page not found",
+        "error_404_body": (
+            "If you typed the web address, check it is correct. If you pasted it, check you copied all of it."
+        ),
+        "error_405_title": "Sorry, that did not work",
+        "error_405_body": "This page cannot be used in that way. Go back and use the buttons on the page.",
+        "error_413_title": "Sorry, what you sent was too big",
+        "error_413_body": "Go back and try again with smaller or fewer files.",
+        "error_500_title": "Sorry, there is a problem with the service",
+        "error_500_body": "Try again later.",
+        "error_home": "Go to the list of forms",
+        # The respondent's journey (engine/web/respond.py).
+        "start_continue": "Continue where you left off",
+        "start_again": "Start again",
+        "start_again_hint": "Starting again forgets the answers you have given so far.",
+        "contact": "Contact",
+        "csrf_notice": (
+            "This page was open for too long, or was opened in another browser, so we could not save it. "
+            "Check your answers on this page and press the button again."
+        ),
+        "csrf_notice_start": "This page was open for too long. Press the button again to start.",
+        "csrf_notice_submit": (
+            "This page was open for too long, so your answers were not sent yet. "
+            "Check them and press the button again."
+        ),
+        "important": "Important",
+        "form_closed_title": "This form has closed",
+        "form_closed_body": "This form closed on {date}. You can no longer send answers.",
+        "form_closed_draft": "Your saved answers cannot be sent now. Contact the team if you need help.",
+        "form_not_open_title": "This form is not open yet",
+        "form_not_open_body": "You can fill in this form from {date}.",
+        "form_changed_title": "This form has changed since you started",
+        "form_changed_body": (
+            "We changed the questions after you started, so we cannot carry on with your saved answers. "
+            "Sorry about that. You can start again."
+        ),
+        "saved_title": "Your answers have been saved",
+        "saved_body": (
+            "To come back to this form, use this link. It works for {days} days after your last change."
+        ),
+        "saved_link_label": "Your link to come back",
+        "saved_warning": "Anyone with this link can see your answers. Keep it safe and do not share it.",
+        "saved_continue": "Continue filling in the form",
+        "resume_expired_title": "This link has expired or is not right",
+        "resume_expired_body": (
+            "Links to saved answers work for {days} days after the last change, and stop working once the "
+            "answers are sent. Check you copied all of the link, or start the form again."
+        ),
+        "add_another_question": "Do you want to add another {item}?",
+        "add_another_required": "Select yes if you want to add another {item}",
+        "items_none": "You have not added any yet.",
+        "items_max": "You cannot add more than {max}.",
+        "too_few_items": "Add at least {count} {item}",
+        "remove_item_question": "Are you sure you want to remove {item} {number}?",
+        "remove_item_required": "Select yes if you want to remove this {item}",
+        "not_answered": "Not answered",
+        "send_heading": "Now send your answers",
+        "send_declaration": "By sending, you confirm that your answers are correct, as far as you know.",
+        "send": "Send",
+        "sent_title": "Your answers have been sent",
+        "answers_copy_title": "A copy of your answers",
+        "answers_copy_intro": "Sent on {date}. Your reference number is {reference}.",
+        "print_this_page": "Print this page",
+        "task_list_intro": "Fill in each section. You can come back to a section to change it.",
+        "check_answers_task": "Check your answers and send",
+        "answers_saved": "Your answers on this page have been saved",
     }
 )
 
@@ -274,6 +370,116 @@ _FURNITURE_CY: Mapping[str, str] = MappingProxyType(
         "print_your_answers": "Argraffu copi o'ch atebion",
         "language": "Iaith",
         "page_not_found": "Heb ddod o hyd i'r dudalen",
+        # The web pages' furniture below was translated without a Welsh speaker's check: ask one to
+        # review it (mutations after 'o', 'am' and numbers especially) before a Welsh form goes live.
+        "service_name": "Ffurflenni'r cyngor",
+        "exit_this_page_hint": "Neu pwyswch Shift 3 gwaith i adael y dudalen hon yn gyflym",
+        "select_option": "Dewiswch opsiwn",
+        "ranking_position": "Safle ar gyfer {item}",
+        "consent_agree": "Rwy'n deall ac yn cytuno",
+        "file_limits": "Rhaid i bob ffeil fod yn llai na {size}.",
+        "file_types": "Rhaid i ffeiliau fod yn: {types}.",
+        "warning": "Rhybudd",
+        "preview": "Rhagolwg",
+        "preview_notice": "Dyma ragolwg o bob tudalen. Ni allwch anfon atebion o'r fan hon.",
+        "preview_page": "Tudalen {number}",
+        "preview_exit_page": "Mae'r dudalen hon yn dod â'r ffurflen i ben.",
+        "preview_repeats": "Gofynnir unwaith am bob {item}, o {min} i {max} gwaith.",
+        "preview_questions": "Dim ond rhai pobl sy'n gweld hwn, yn dibynnu ar eu hatebion cynharach.",
+        "help_now_title": "Os oes angen help arnoch nawr",
+        "easy_read_off": "Fersiwn safonol",
+        "accessibility": "Datganiad hygyrchedd",
+        "privacy": "Preifatrwydd",
+        "forms_heading": "Ffurflenni y gallwch eu llenwi",
+        "forms_none": "Nid oes ffurflenni i'w llenwi ar hyn o bryd.",
+        "who_for": "Ar gyfer pwy y mae",
+        "preview_link": "Gweld rhagolwg o bob tudalen yn {title}",
+        "error_400_title": "Mae'n ddrwg gennym, mae problem gyda'ch cais",
+        "error_400_body": (
+            "Ewch yn ôl a rhowch gynnig arall arni. Os yw'n dal i ddigwydd, caewch eich porwr a dechrau eto."
+        ),
+        "error_403_title": "Mae'n ddrwg gennym, nid oeddem yn gallu derbyn hynny",
+        "error_403_body": (
+            "Gall hyn ddigwydd os oedd y dudalen ar agor am amser hir neu mewn porwr arall. Ewch yn ôl, "
+            "adnewyddwch y dudalen a rhowch gynnig arall arni."
+        ),
+        "error_404_title": "Heb ddod o hyd i'r dudalen",
+        "error_404_body": (
+            "Os gwnaethoch deipio'r cyfeiriad gwe, gwiriwch ei fod yn gywir. Os gwnaethoch ei gludo, "
+            "gwiriwch eich bod wedi copïo'r cyfeiriad cyfan."
+        ),
+        "error_405_title": "Mae'n ddrwg gennym, ni weithiodd hynny",
+        "error_405_body": (
+            "Ni ellir defnyddio'r dudalen hon fel hynny. Ewch yn ôl a defnyddiwch y botymau ar y dudalen."
+        ),
+        "error_413_title": "Mae'n ddrwg gennym, roedd yr hyn a anfonoch yn rhy fawr",
+        "error_413_body": "Ewch yn ôl a rhowch gynnig arall arni gyda ffeiliau llai, neu lai o ffeiliau.",
+        "error_500_title": "Mae'n ddrwg gennym, mae problem gyda'r gwasanaeth",
+        "error_500_body": "Rhowch gynnig arall arni yn nes ymlaen.",
+        "error_home": "Mynd i'r rhestr o ffurflenni",
+        "start_continue": "Parhau o'r man lle gwnaethoch adael",
+        "start_again": "Dechrau eto",
+        "start_again_hint": "Bydd dechrau eto yn anghofio'r atebion rydych wedi'u rhoi hyd yma.",
+        "contact": "Cysylltu",
+        "csrf_notice": (
+            "Roedd y dudalen hon ar agor am ormod o amser, neu cafodd ei hagor mewn porwr arall, felly "
+            "nid oeddem yn gallu ei chadw. Gwiriwch eich atebion ar y dudalen hon a phwyswch y botwm eto."
+        ),
+        "csrf_notice_start": "Roedd y dudalen hon ar agor am ormod o amser. Pwyswch y botwm eto i ddechrau.",
+        "csrf_notice_submit": (
+            "Roedd y dudalen hon ar agor am ormod o amser, felly nid yw eich atebion wedi'u hanfon eto. "
+            "Gwiriwch nhw a phwyswch y botwm eto."
+        ),
+        "important": "Pwysig",
+        "form_closed_title": "Mae'r ffurflen hon wedi cau",
+        "form_closed_body": "Caeodd y ffurflen hon ar {date}. Ni allwch anfon atebion mwyach.",
+        "form_closed_draft": (
+            "Ni ellir anfon eich atebion sydd wedi'u cadw nawr. Cysylltwch â'r tîm os oes angen help arnoch."
+        ),
+        "form_not_open_title": "Nid yw'r ffurflen hon ar agor eto",
+        "form_not_open_body": "Gallwch lenwi'r ffurflen hon o {date} ymlaen.",
+        "form_changed_title": "Mae'r ffurflen hon wedi newid ers i chi ddechrau",
+        "form_changed_body": (
+            "Gwnaethom newid y cwestiynau ar ôl i chi ddechrau, felly ni allwn barhau â'ch atebion sydd "
+            "wedi'u cadw. Mae'n ddrwg gennym am hynny. Gallwch ddechrau eto."
+        ),
+        "saved_title": "Mae eich atebion wedi'u cadw",
+        "saved_body": (
+            "I ddod yn ôl i'r ffurflen hon, defnyddiwch y ddolen hon. Mae'n gweithio am {days} diwrnod ar "
+            "ôl eich newid diwethaf."
+        ),
+        "saved_link_label": "Eich dolen i ddod yn ôl",
+        "saved_warning": (
+            "Gall unrhyw un sydd â'r ddolen hon weld eich atebion. Cadwch hi'n ddiogel a pheidiwch â'i "
+            "rhannu."
+        ),
+        "saved_continue": "Parhau i lenwi'r ffurflen",
+        "resume_expired_title": "Mae'r ddolen hon wedi dod i ben neu nid yw'n gywir",
+        "resume_expired_body": (
+            "Mae dolenni i atebion sydd wedi'u cadw yn gweithio am {days} diwrnod ar ôl y newid diwethaf, "
+            "ac yn peidio â gweithio unwaith y bydd yr atebion wedi'u hanfon. Gwiriwch eich bod wedi "
+            "copïo'r ddolen gyfan, neu dechreuwch y ffurflen eto."
+        ),
+        "add_another_question": "Ydych chi eisiau ychwanegu {item} arall?",
+        "add_another_required": "Dewiswch 'ie' os ydych chi eisiau ychwanegu {item} arall",
+        "items_none": "Nid ydych wedi ychwanegu unrhyw rai eto.",
+        "items_max": "Ni allwch ychwanegu mwy na {max}.",
+        "too_few_items": "Ychwanegwch o leiaf {count} {item}",
+        "remove_item_question": "Ydych chi'n siŵr eich bod eisiau dileu {item} {number}?",
+        "remove_item_required": "Dewiswch 'ie' os ydych chi eisiau dileu'r {item}",
+        "not_answered": "Heb ei ateb",
+        "send_heading": "Nawr anfonwch eich atebion",
+        "send_declaration": (
+            "Drwy anfon, rydych yn cadarnhau bod eich atebion yn gywir, hyd eithaf eich gwybodaeth."
+        ),
+        "send": "Anfon",
+        "sent_title": "Mae eich atebion wedi'u hanfon",
+        "answers_copy_title": "Copi o'ch atebion",
+        "answers_copy_intro": "Anfonwyd ar {date}. Eich cyfeirnod yw {reference}.",
+        "print_this_page": "Argraffu'r dudalen hon",
+        "task_list_intro": "Llenwch bob adran. Gallwch ddod yn ôl i adran i'w newid.",
+        "check_answers_task": "Gwirio eich atebion ac anfon",
+        "answers_saved": "Mae eich atebion ar y dudalen hon wedi'u cadw",
     }
 )
 

@@ -35,7 +35,8 @@ BUILT_CODES = {
 #: Every parameter a wording may use, so a typo in a placeholder cannot reach a respondent.
 KNOWN_PARAMS = {
     "max_length", "min_length", "max_words", "min", "max", "earliest", "latest", "option", "statement",
-    "count", "max_size", "accept", "label", "item", "title", "number", "total",
+    "count", "max_size", "accept", "label", "item", "title", "number", "total", "size", "types", "date",
+    "days", "reference",
 }  # fmt: skip
 
 TABLES = {
