@@ -5,27 +5,42 @@ from tortoise.migrations import operations as ops
 
 
 class Migration(migrations.Migration):
-    dependencies = [('coform', '0003_staff_outbox_safeguarding')]
+    dependencies = [("coform", "0003_staff_outbox_safeguarding")]
 
     initial = False
 
     operations = [
         ops.CreateModel(
-            name='ResumeLink',
+            name="ResumeLink",
             fields=[
-                ('id', fields.CharField(primary_key=True, unique=True, db_index=True, max_length=64)),
-                ('response', fields.ForeignKeyField('coform.Response', source_field='response_id', db_constraint=True, to_field='id', related_name='resume_links', on_delete=OnDelete.CASCADE)),
-                ('sealed_token', fields.CharField(max_length=400)),
-                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
-                ('expires_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
-                ('used_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ("id", fields.CharField(primary_key=True, unique=True, db_index=True, max_length=64)),
+                (
+                    "response",
+                    fields.ForeignKeyField(
+                        "coform.Response",
+                        source_field="response_id",
+                        db_constraint=True,
+                        to_field="id",
+                        related_name="resume_links",
+                        on_delete=OnDelete.CASCADE,
+                    ),
+                ),
+                ("sealed_token", fields.CharField(max_length=400)),
+                ("created_at", fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ("expires_at", fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ("used_at", fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'resume_link', 'app': 'coform', 'pk_attr': 'id', 'table_description': 'A save-and-return link sent by email: it works once, until it expires.'},
-            bases=['Model'],
+            options={
+                "table": "resume_link",
+                "app": "coform",
+                "pk_attr": "id",
+                "table_description": "A save-and-return link sent by email: it works once, until it expires.",
+            },
+            bases=["Model"],
         ),
         ops.AddField(
-            model_name='OutboxMessage',
-            name='language',
-            field=fields.CharField(default='en', max_length=20),
+            model_name="OutboxMessage",
+            name="language",
+            field=fields.CharField(default="en", max_length=20),
         ),
     ]
