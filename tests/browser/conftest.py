@@ -115,14 +115,14 @@ def start_server(database_url: str, forms_dir: Path | None = None, workers: int 
         sys.executable, "-m", "uvicorn", "app:create_app", "--factory",
         "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers), "--no-access-log",
     ]
-    process = subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603
+    process = subprocess.Popen(command, cwd=ROOT, env=env)
     server = LiveServer(url=f"http://127.0.0.1:{port}", process=process, env=env)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"coform server exited with {process.returncode} before answering")
         try:
-            with urllib.request.urlopen(server.url + "/", timeout=2):  # noqa: S310
+            with urllib.request.urlopen(server.url + "/", timeout=2):
                 return server
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             time.sleep(0.2)
