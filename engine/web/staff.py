@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import segno
@@ -31,6 +31,9 @@ from starlette.templating import Jinja2Templates
 from engine import accounts
 from engine.accounts import ROLES, Staff
 from engine.settings import Settings
+
+if TYPE_CHECKING:
+    from engine.web.staff_nav import Place
 
 #: The session cookie: a random token whose sha256 is the session's key in the database.
 COOKIE = "coform_staff"
@@ -168,11 +171,13 @@ def safe_next(value: object) -> str:
 def render(request: Request, name: str, context: Mapping[str, Any], *, status_code: int = 200) -> Response:
     """A staff page: English, never cached, with the signed-in person (if any) for the layout."""
     templates: Jinja2Templates = request.app.state.templates
+    person: Staff | None = request.scope.get("coform.staff")
     full = {
         "lang": "en",
         "easy_read": False,
-        "staff": request.scope.get("coform.staff"),
+        "staff": person,
         "role_names": ROLE_NAMES,
+        "places": _places(request, person),
         **context,
     }
     return templates.TemplateResponse(
@@ -364,11 +369,30 @@ async def home(request: Request) -> Response:
     # Admin can do what every role can, so sees every list.
     roles = ROLES if staff.role == "admin" else (staff.role,)
     can_do = [line for role in roles for line in ROLE_ABILITIES[role]]
+    # Imported here for the reason _places gives.
+    from engine.web.staff_nav import form_links, places_for
+
     forms = sorted(request.app.state.forms.values(), key=lambda form: form.title.default.casefold())
-    return render(request, "staff/home.html", {"can_do": can_do, "forms": forms})
+    context = {
+        "can_do": can_do,
+        "sections": [place for place in places_for(staff) if place.href != HOME_PATH],
+        "forms": [(form, form_links(staff, form)) for form in forms],
+    }
+    return render(request, "staff/home.html", context)
 
 
 # --- helpers ------------------------------------------------------------------------------------------
+
+
+def _places(request: Request, person: Staff | None) -> list[Place]:
+    """The staff bar's links for whoever is signed in (none on the sign-in pages)."""
+    if person is None:
+        return []
+    # Imported here, not at the top: staff_nav reads the ROUTE_ROLES of the modules that import this one.
+    from engine.web.staff_nav import places_for
+
+    route = request.scope.get("route")
+    return places_for(person, getattr(route, "path", request.url.path))
 
 
 def _now(request: Request) -> Any:
