@@ -43,7 +43,8 @@ def load_bundled_forms(settings: Settings) -> dict[str, Form]:
 
 
 def watches_form_files(settings: Settings) -> bool:
-    """Whether to re-check forms/ as files change: in development (debug, or COFORM_RELOAD=1)."""
+    """Whether to re-check forms/ and templates/ as files change: in development (debug, or
+    COFORM_RELOAD=1)."""
     return settings.debug or os.environ.get("COFORM_RELOAD") == "1"
 
 
@@ -101,7 +102,7 @@ def create_app(
     max_age = settings.draft_days * 24 * 60 * 60
     # A CSRF token stays valid as long as a draft does, so a page left open overnight still sends.
     csrf = CsrfTokens(settings.secret_key, max_age_seconds=max_age)
-    templates = make_templates(csrf)
+    templates = make_templates(csrf, auto_reload=watches_form_files(settings))
     error_pages = ErrorPages(templates)
 
     running = 0

@@ -42,14 +42,21 @@ def image_src(src: str) -> str:
     return f"/static/forms/{src}"
 
 
-def make_templates(csrf: CsrfTokens, directory: Path = TEMPLATES_DIR) -> Jinja2Templates:
-    """The app's templates, with strict undefined variables so a typo fails loudly in tests."""
+def make_templates(
+    csrf: CsrfTokens, directory: Path = TEMPLATES_DIR, *, auto_reload: bool = False
+) -> Jinja2Templates:
+    """The app's templates, with strict undefined variables so a typo fails loudly in tests.
+
+    Each template is compiled once; with `auto_reload` (development) Jinja instead checks every template
+    file for changes on every render, which costs a stat call per file per page.
+    """
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(directory),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=auto_reload,
     )
 
     @jinja2.pass_context
