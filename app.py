@@ -13,6 +13,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.requests import ClientDisconnect
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from tortoise.contrib.starlette import RegisterTortoise
@@ -155,7 +156,11 @@ def create_app(
                 BodyLimitMiddleware, max_bytes=settings.max_body_bytes, reject=error_pages.reject_too_large
             ),
         ],
-        exception_handlers={HTTPException: error_pages.http_error, Exception: error_pages.server_error},
+        exception_handlers={
+            HTTPException: error_pages.http_error,
+            ClientDisconnect: error_pages.client_gone,
+            Exception: error_pages.server_error,
+        },
         lifespan=lifespan,
     )
     app.state.settings = settings

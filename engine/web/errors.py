@@ -3,6 +3,9 @@
 Error pages are always whole pages. htmx 4 swaps every status except 204 and 304, so without help
 a 403 or 500 page would land inside whatever fragment the request targeted; the HX-Retarget and
 HX-Reswap headers tell htmx to replace the whole body instead.
+
+A browser that goes away mid-request (a closed tab, a dropped connection) is ordinary, not an
+error: it gets no page and leaves only a debug line in the log.
 """
 
 from __future__ import annotations
@@ -59,6 +62,11 @@ class ErrorPages:
         # The details go to the log for staff; the page says only that something went wrong.
         logger.error("Unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         return error_page(self.templates, request, 500)
+
+    async def client_gone(self, request: Request, exc: Exception) -> Response:
+        # Nobody is left to read an answer; uvicorn drops whatever is sent.
+        logger.debug("Client went away during %s %s", request.method, request.url.path)
+        return Response(status_code=400)
 
     def reject_too_large(self, request: Request) -> Response:
         return error_page(self.templates, request, 413)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+
+import pytest
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.testclient import TestClient
@@ -76,3 +79,19 @@ def test_an_unexpected_error_shows_a_page_that_leaks_nothing(app: Starlette, cli
     assert "Traceback" not in response.text
     assert response.headers["content-security-policy"].startswith("default-src 'self'")
     assert response.headers["cache-control"] == "no-store"
+
+
+def test_a_browser_that_goes_away_mid_request_is_not_logged_as_an_error(
+    app: Starlette, client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def reads_a_body_that_never_comes(request: Request) -> Response:
+        raise ClientDisconnect()
+
+    app.router.routes.append(Route("/test-gone", reads_a_body_that_never_comes, methods=["POST"]))
+
+    with caplog.at_level(logging.INFO):
+        response = client.post("/test-gone", data={"a": "b"})
+
+    assert response.status_code == 400
+    assert "there is a problem with the service" not in response.text
+    assert not [record for record in caplog.records if record.levelno >= logging.WARNING]
