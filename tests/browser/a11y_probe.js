@@ -35,15 +35,17 @@ window.__coformA11y = (function () {
     return el.tagName + ":" + Array.prototype.indexOf.call(document.querySelectorAll("*"), el);
   }
 
-  // The focused element's box grown by `margin` and kept inside the viewport.
+  // The focused element's box grown by `margin`, in document coordinates (so a screenshot of it
+  // stays on the same content however the page scrolls), kept inside the document.
   function focusBox(margin) {
     var el = focused();
     if (!el) { return null; }
     var r = el.getBoundingClientRect();
-    var x = Math.max(0, r.left - margin);
-    var y = Math.max(0, r.top - margin);
-    var right = Math.min(innerWidth, r.right + margin);
-    var bottom = Math.min(innerHeight, r.bottom + margin);
+    var root = document.documentElement;
+    var x = Math.max(0, r.left + scrollX - margin);
+    var y = Math.max(0, r.top + scrollY - margin);
+    var right = Math.min(root.scrollWidth, r.right + scrollX + margin);
+    var bottom = Math.min(root.scrollHeight, r.bottom + scrollY + margin);
     if (right - x < 1 || bottom - y < 1) { return null; }
     return { x: x, y: y, width: right - x, height: bottom - y };
   }
@@ -53,8 +55,12 @@ window.__coformA11y = (function () {
   function coveredBy() {
     var el = focused();
     if (!el) { return null; }
+    // The centre of the part inside the window: a tall text area is scrolled only partly into view.
     var r = el.getBoundingClientRect();
-    var hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+    var left = Math.max(r.left, 0), right = Math.min(r.right, innerWidth);
+    var top = Math.max(r.top, 0), bottom = Math.min(r.bottom, innerHeight);
+    if (right <= left || bottom <= top) { return "the edge of the window"; }
+    var hit = document.elementFromPoint((left + right) / 2, (top + bottom) / 2);
     if (hit && (hit === el || el.contains(hit))) { return null; }
     var labels = el.labels ? Array.prototype.slice.call(el.labels) : [];
     if (hit && labels.some(function (label) { return label === hit || label.contains(hit); })) { return null; }
@@ -98,7 +104,8 @@ window.__coformA11y = (function () {
       });
       if ((hidesX && tooWide) || (hidesY && tooTall)) {
         problems.push(describe(el) + " clips its content (" + size(el) + ")");
-      } else if (hasText && el.clientHeight > 0 && (tooWide || tooTall)) {
+      } else if (hasText && el.clientHeight > 0 && (tooWide || tooTall) && !el.closest("[aria-hidden=true]")) {
+        // A decorative glyph (aria-hidden, such as the warning "!") may spill its line box; words may not.
         problems.push(describe(el) + " text overflows its box (" + size(el) + ")");
       }
       if (reflow && tooWide && (style.overflowX === "auto" || style.overflowX === "scroll")) {
@@ -115,7 +122,8 @@ window.__coformA11y = (function () {
     var faces = [];
     Array.prototype.forEach.call(document.querySelectorAll(selector), function (el) {
       var style = getComputedStyle(el);
-      if (!shown(el, style) || el.closest("[hidden], .visually-hidden")) { return; }
+      // Not rendered at all (inside a hidden follow-up, say): nothing to see, nothing to miss.
+      if (!shown(el, style) || el.closest("[hidden], .visually-hidden") || !el.getClientRects().length) { return; }
       var r = el.getBoundingClientRect();
       if (style.opacity === "0" && el.labels && el.labels.length) {
         var before = getComputedStyle(el.labels[0], "::before");
@@ -128,7 +136,9 @@ window.__coformA11y = (function () {
       var box = r.width > 0 && r.height > 0
         ? { x: r.left + scrollX, y: r.top + scrollY, width: r.width, height: r.height }
         : null;
-      faces.push({ name: describe(el), box: box });
+      // A file input is its "Choose file" button and plain text beside it: the button's edges
+      // are drawn, the text has none, so one drawn side is enough.
+      faces.push({ name: describe(el), box: box, allSides: el.type !== "file" });
     });
     return faces;
   }
