@@ -17,9 +17,13 @@ become relevant again) but never counts: it cannot steer a route or a condition,
 check answers and is not submitted.
 
 The route is only followed as far as the answers allow: it stops at the first page that is not yet
-complete, because the route out of that page may depend on the answer still to be given. Nothing
-is guessed: "next page", the back link, resuming a draft, denying a jump ahead by URL, progress and
-check answers all read the same `Path`.
+complete, because the route out of that page may depend on the answer still to be given. A page
+that asks for nothing it must have (only optional questions, or an add-another page that needs no
+items) is complete once something on it is answered or the respondent has continued past it (the
+draft's `seen` pages): an unanswered optional question leaves no answer, so without that a person
+coming back would be taken past a page they never saw. Nothing is guessed: "next page", the back
+link, resuming a draft, denying a jump ahead by URL, progress and check answers all read the same
+`Path`.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ import datetime as dt
 import enum
 import re
 from collections import ChainMap
-from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import Container, Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Literal
@@ -41,6 +45,16 @@ from engine.questions import QUESTION_TYPES
 Answers = Mapping[str, Any]
 
 SectionState = Literal["not_started", "in_progress", "completed", "cannot_start"]
+
+
+class _EveryPage(Container[str]):
+    def __contains__(self, page_id: object) -> bool:
+        return True
+
+
+#: The `seen` of answers read after the respondent went through every page on their route (a
+#: submission shown to staff): no page waits to be seen.
+EVERY_PAGE: Container[str] = _EveryPage()
 
 
 class PageNotOnPath(LookupError):
@@ -138,8 +152,12 @@ class SectionStatus:
     page_id: str | None
 
 
-def path(form: Form, answers: Answers, today: dt.date) -> Path:
-    """Walk the respondent's route from the first visible page until it ends or reaches an unfinished page."""
+def path(form: Form, answers: Answers, today: dt.date, *, seen: Container[str] = EVERY_PAGE) -> Path:
+    """Walk the respondent's route from the first visible page until it ends or reaches an unfinished page.
+
+    `seen` holds the pages the respondent has continued past; a page with nothing answered on it is
+    unfinished until it is one of them.
+    """
     known: dict[str, Any] = {}
     walked: list[Page] = []
     index = _visible_from(form, 0, known, today)
@@ -150,7 +168,7 @@ def path(form: Form, answers: Answers, today: dt.date) -> Path:
             return Path(tuple(walked), End.EXIT, MappingProxyType(known))
         kept = _relevant_on_page(page, answers, known, today)
         known.update(kept)
-        if not _complete(page, kept, known, today):
+        if not (_complete(page, kept, known, today) and (kept or page.id in seen)):
             return Path(tuple(walked), End.UNFINISHED, MappingProxyType(known))
         target = _route_target(page, known, today)
         if target == CHECK_ANSWERS:
@@ -159,12 +177,14 @@ def path(form: Form, answers: Answers, today: dt.date) -> Path:
     return Path(tuple(walked), End.CHECK_ANSWERS, MappingProxyType(known))
 
 
-def next_page(form: Form, page_id: str, answers: Answers, today: dt.date) -> str | None:
+def next_page(
+    form: Form, page_id: str, answers: Answers, today: dt.date, *, seen: Container[str] = EVERY_PAGE
+) -> str | None:
     """Where Continue on `page_id` leads: a page id, CHECK_ANSWERS, or None after an exit page.
 
     An unfinished page leads to itself. Raises PageNotOnPath when `page_id` is not on the route.
     """
-    route = path(form, answers, today)
+    route = path(form, answers, today, seen=seen)
     index = route.position(page_id)
     if index + 1 < len(route.pages):
         return route.pages[index + 1].id
@@ -173,13 +193,15 @@ def next_page(form: Form, page_id: str, answers: Answers, today: dt.date) -> str
     return None if route.end is End.EXIT else page_id
 
 
-def previous_page(form: Form, page_id: str, answers: Answers, today: dt.date) -> str | None:
+def previous_page(
+    form: Form, page_id: str, answers: Answers, today: dt.date, *, seen: Container[str] = EVERY_PAGE
+) -> str | None:
     """The back link target of `page_id` (or of CHECK_ANSWERS): the page before it on the route.
 
     None on the first page (the back link goes to the form's start page). Pages skipped by a
     route are never the target. Raises PageNotOnPath when `page_id` is not on the route.
     """
-    route = path(form, answers, today)
+    route = path(form, answers, today, seen=seen)
     if page_id == CHECK_ANSWERS:
         if not route.complete:
             raise PageNotOnPath(page_id)
@@ -188,19 +210,23 @@ def previous_page(form: Form, page_id: str, answers: Answers, today: dt.date) ->
     return route.pages[index - 1].id if index > 0 else None
 
 
-def first_incomplete_page(form: Form, answers: Answers, today: dt.date) -> str:
+def first_incomplete_page(
+    form: Form, answers: Answers, today: dt.date, *, seen: Container[str] = EVERY_PAGE
+) -> str:
     """Where to resume, or where to go after a change from check answers.
 
     The first unfinished page (a question that has newly become relevant is asked first), the
     exit page if the route now ends in one, or CHECK_ANSWERS when everything is answered.
     """
-    current = path(form, answers, today).current
+    current = path(form, answers, today, seen=seen).current
     return CHECK_ANSWERS if current is None else current.id
 
 
-def can_visit(form: Form, page_id: str, answers: Answers, today: dt.date) -> bool:
+def can_visit(
+    form: Form, page_id: str, answers: Answers, today: dt.date, *, seen: Container[str] = EVERY_PAGE
+) -> bool:
     """Whether `page_id` (or CHECK_ANSWERS) may be shown: it is on the route as far as it is answered."""
-    route = path(form, answers, today)
+    route = path(form, answers, today, seen=seen)
     if page_id == CHECK_ANSWERS:
         return route.complete
     return page_id in route.page_ids
@@ -215,14 +241,16 @@ def page_complete(page: Page, answers: Answers, today: dt.date) -> bool:
     return _complete(page, _relevant_on_page(page, answers, answers, today), answers, today)
 
 
-def relevant_answers(form: Form, answers: Answers, today: dt.date) -> dict[str, Any]:
+def relevant_answers(
+    form: Form, answers: Answers, today: dt.date, *, seen: Container[str] = EVERY_PAGE
+) -> dict[str, Any]:
     """The answers to submit: those of pages on the route whose questions the respondent could see.
 
     {"lives_here": False, "postcode": "OX1 1AA"} -> {"lives_here": False} when the postcode page
     is skipped because the respondent does not live here. Use it at submission, not to prune a
     draft: pages beyond an unfinished page may come back into the route.
     """
-    return dict(path(form, answers, today).answers)
+    return dict(path(form, answers, today, seen=seen).answers)
 
 
 def pipe(text: Text, form: Form, answers: Answers, language: str, easy_read: bool = False) -> str:
@@ -241,10 +269,16 @@ def pipe(text: Text, form: Form, answers: Answers, language: str, easy_read: boo
 
 
 def check_answers_rows(
-    form: Form, answers: Answers, today: dt.date, language: str, easy_read: bool = False
+    form: Form,
+    answers: Answers,
+    today: dt.date,
+    language: str,
+    easy_read: bool = False,
+    *,
+    seen: Container[str] = EVERY_PAGE,
 ) -> tuple[SummarySection, ...]:
     """The rows of check answers, grouped by section, for every question seen on the route."""
-    route = path(form, answers, today)
+    route = path(form, answers, today, seen=seen)
     known = route.answers
     groups: dict[str, list[SummaryRow]] = {}
     for page in route.pages:
@@ -266,22 +300,26 @@ def check_answers_rows(
     )
 
 
-def progress(form: Form, page_id: str, answers: Answers, today: dt.date) -> Progress:
+def progress(
+    form: Form, page_id: str, answers: Answers, today: dt.date, *, seen: Container[str] = EVERY_PAGE
+) -> Progress:
     """Which section `page_id` is in, counting only the sections on this respondent's route.
 
     Sections after an unfinished page are counted when their conditions hold so far, so the count
     can change as answers are given. Raises PageNotOnPath when `page_id` is not on the route.
     """
-    route = path(form, answers, today)
+    route = path(form, answers, today, seen=seen)
     route.position(page_id)
     sections = _route_sections(form, route, today)
     section = form.section_of[page_id]
     return Progress(sections.index(section) + 1, len(sections), section)
 
 
-def task_list(form: Form, answers: Answers, today: dt.date) -> tuple[SectionStatus, ...]:
+def task_list(
+    form: Form, answers: Answers, today: dt.date, *, seen: Container[str] = EVERY_PAGE
+) -> tuple[SectionStatus, ...]:
     """The state of each section on the route; a section can start once those before it are completed."""
-    route = path(form, answers, today)
+    route = path(form, answers, today, seen=seen)
     sections = _route_sections(form, route, today)
     current = route.current
     at = len(sections) if current is None else sections.index(form.section_of[current.id])

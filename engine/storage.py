@@ -97,6 +97,8 @@ class Draft:
     updated_at: dt.datetime
     #: Set once submitted, so a page reached by the back button can show the confirmation.
     reference: str | None = None
+    #: The pages the respondent has pressed Continue on, in the order first continued past.
+    seen_pages: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -168,6 +170,9 @@ class Response(Model):
     # Set when a reviewer raises a safeguarding concern: only the safeguarding role sees the list.
     flagged_at = fields.DatetimeField(null=True)
     flag_reason = fields.TextField(null=True)
+    # An unanswered optional question leaves no answer, so this is how a page of them counts as done.
+    #: The ids of the pages the respondent has continued past, as a JSON list.
+    seen_pages = fields.TextField(default="[]", db_default="[]")
 
     class Meta:
         table = "response"
@@ -693,13 +698,22 @@ async def find_draft_by_token(token: str, *, changed_after: dt.datetime | None =
         return await _draft(connection, response)
 
 
-async def save_answers(draft_id: str, answers: Mapping[str, JSONInput], remove: Iterable[str] = ()) -> Draft:
-    """Save one page: set `answers`, delete the answers to `remove`, all or nothing."""
+async def save_answers(
+    draft_id: str,
+    answers: Mapping[str, JSONInput],
+    remove: Iterable[str] = (),
+    *,
+    seen_page: str | None = None,
+) -> Draft:
+    """Save one page: set `answers`, delete the answers to `remove`, and note `seen_page` as
+    continued past, all or nothing."""
     key = _parse_id(draft_id, "draft")
     cleaned = _clean_answers(answers)
     removed = {_check_text(question_id, "a question id to remove") for question_id in remove}
     if both := removed & cleaned.keys():
         raise StorageInputError(f"{sorted(both)} cannot be both saved and removed")
+    if seen_page is not None:
+        _check_text(seen_page, "a page id")
     async with _writing() as connection:
         response = await _locked_draft(connection, key)
         changed = removed | cleaned.keys()
@@ -709,10 +723,21 @@ async def save_answers(draft_id: str, answers: Mapping[str, JSONInput], remove: 
             [Answer(response_id=key, question_id=q, value=_dump(v)) for q, v in cleaned.items()],
             using_db=connection,
         )
+        updated = ["updated_at"]
+        seen = _seen_pages(response)
+        if seen_page is not None and seen_page not in seen:
+            # Read and written under the draft's row lock, so two tabs cannot lose each other's pages.
+            response.seen_pages = json.dumps([*seen, seen_page])
+            updated.append("seen_pages")
         response.updated_at = _now()
-        await response.save(update_fields=["updated_at"], using_db=connection)
+        await response.save(update_fields=updated, using_db=connection)
         draft = await _draft(connection, response)
     return draft
+
+
+def _seen_pages(response: Response) -> tuple[str, ...]:
+    pages = json.loads(response.seen_pages or "[]")
+    return tuple(page for page in pages if isinstance(page, str)) if isinstance(pages, list) else ()
 
 
 async def submit(
@@ -1514,6 +1539,7 @@ async def _draft(connection: BaseDBAsyncClient, response: Response) -> Draft:
         started_at=response.started_at,
         updated_at=response.updated_at,
         reference=response.reference,
+        seen_pages=_seen_pages(response),
     )
 
 

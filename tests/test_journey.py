@@ -315,6 +315,78 @@ def test_repeating_page_holds_up_the_route_until_it_has_enough_items() -> None:
     assert ids(form_, {"journeys": ({"from_town": "Banbury", "to_town": "Oxford"},)}) == ("journeys", "ideas")
 
 
+# --- pages that ask for nothing required: done once the respondent has continued past them -----
+
+
+def optional_page_form() -> Form:
+    """Name, then a page of only optional questions, then an add-another page needing no items."""
+    return pages_form(
+        page("name", question("full_name")),
+        page("extras", question("ideas", optional=True), question("comments", "long_text", optional=True)),
+        journeys_page(0),
+        page("contact", question("email", "email")),
+    )
+
+
+def test_a_page_of_optional_questions_holds_up_the_route_until_the_respondent_has_continued_past_it() -> None:
+    answers = {"full_name": "Sam"}
+
+    assert path(optional_page_form(), answers, TODAY, seen={"name"}).page_ids == ("name", "extras")
+    assert path(optional_page_form(), answers, TODAY, seen={"name"}).end is End.UNFINISHED
+    assert path(optional_page_form(), answers, TODAY, seen={"name", "extras"}).page_ids == (
+        "name",
+        "extras",
+        "journeys",
+    )
+
+
+def test_an_optional_page_with_something_answered_is_done_without_a_record_of_continuing() -> None:
+    answers = {"full_name": "Sam", "ideas": "More buses"}
+
+    assert path(optional_page_form(), answers, TODAY, seen=()).page_ids == ("name", "extras", "journeys")
+
+
+def test_an_add_another_page_that_needs_no_items_holds_up_the_route_until_seen() -> None:
+    seen = {"name", "extras"}
+
+    assert first_incomplete_page(optional_page_form(), {"full_name": "Sam"}, TODAY, seen=seen) == "journeys"
+    assert (
+        first_incomplete_page(optional_page_form(), {"full_name": "Sam"}, TODAY, seen={*seen, "journeys"})
+        == "contact"
+    )
+
+
+def test_resume_lands_on_the_optional_page_the_respondent_has_not_seen() -> None:
+    answers = {"full_name": "Sam", "email": "sam@example.org"}
+
+    assert first_incomplete_page(optional_page_form(), answers, TODAY, seen={"name"}) == "extras"
+    assert not can_visit(optional_page_form(), CHECK_ANSWERS, answers, TODAY, seen={"name"})
+    assert (
+        first_incomplete_page(optional_page_form(), answers, TODAY, seen={"name", "extras", "journeys"})
+        == CHECK_ANSWERS
+    )
+
+
+def test_after_a_change_a_newly_shown_optional_page_is_asked_before_check_answers() -> None:
+    form_ = pages_form(
+        page("has_job", question("has_job", "yes_no")),
+        page("work", question("employer", optional=True), show_if=parse("has_job = true")),
+        page("ideas", question("ideas")),
+    )
+    finished = {"has_job": False, "ideas": "More buses"}
+    seen = {"has_job", "ideas"}
+
+    assert first_incomplete_page(form_, finished, TODAY, seen=seen) == CHECK_ANSWERS
+    assert first_incomplete_page(form_, {**finished, "has_job": True}, TODAY, seen=seen) == "work"
+
+
+def test_answers_read_without_a_record_of_seen_pages_count_every_page_as_seen() -> None:
+    # A submission shown to staff: the respondent went through every page of the route.
+    answers = {"full_name": "Sam", "email": "sam@example.org"}
+
+    assert path(optional_page_form(), answers, TODAY).end is End.CHECK_ANSWERS
+
+
 # --- next, back, resume, jumping ahead --------------------------------------------------------
 
 

@@ -115,6 +115,12 @@ class Visit:
     def submitted(self) -> bool:
         return self.draft.status == storage.SUBMITTED
 
+    @property
+    def seen(self) -> frozenset[str]:
+        """The pages the respondent has continued past (engine.journey needs them to place a page
+        of unanswered optional questions)."""
+        return frozenset(self.draft.seen_pages)
+
 
 # --- plumbing ---------------------------------------------------------------------------------------
 
@@ -328,7 +334,7 @@ def _holds(condition: Expression | None, answers: Mapping[str, Any], today: dt.d
 
 def _piped(visit: Visit) -> dict[str, str]:
     """Earlier answers as display text, for ((question_id)) in labels and hints."""
-    relevant = journey.relevant_answers(visit.form, visit.answers, visit.today)
+    relevant = journey.relevant_answers(visit.form, visit.answers, visit.today, seen=visit.seen)
     piped: dict[str, str] = {}
     for key, value in relevant.items():
         question = visit.form.question_index.get(key)
@@ -384,7 +390,7 @@ def _progress(visit: Visit, page: Page) -> str | None:
     if form.task_list or len(form.sections) < 2:
         return None
     try:
-        where = journey.progress(form, page.id, visit.answers, visit.today)
+        where = journey.progress(form, page.id, visit.answers, visit.today, seen=visit.seen)
     except journey.PageNotOnPath:
         return None
     return _words(visit, "section_progress", number=where.number, total=where.count)
@@ -395,7 +401,7 @@ def _back_href(visit: Visit, page_id: str, change: bool) -> str:
     if change:
         return _url(form, CHECK_ANSWERS)
     try:
-        previous = journey.previous_page(form, page_id, visit.answers, visit.today)
+        previous = journey.previous_page(form, page_id, visit.answers, visit.today, seen=visit.seen)
     except journey.PageNotOnPath:
         previous = None
     if form.task_list and (previous is None or form.section_of[previous] is not form.section_of.get(page_id)):
@@ -441,8 +447,8 @@ def _question_page(
 
 def _require_on_route(visit: Visit, page_id: str) -> None:
     """Jumping ahead by URL (or to a page no longer on the route) goes to where the respondent is."""
-    if not journey.can_visit(visit.form, page_id, visit.answers, visit.today):
-        target = journey.first_incomplete_page(visit.form, visit.answers, visit.today)
+    if not journey.can_visit(visit.form, page_id, visit.answers, visit.today, seen=visit.seen):
+        target = journey.first_incomplete_page(visit.form, visit.answers, visit.today, seen=visit.seen)
         raise Detour(_redirect(_url(visit.form, target)))
 
 
@@ -453,18 +459,18 @@ def _page(visit: Visit, request: Request) -> Page:
     return page
 
 
-def _after_save(visit: Visit, page_id: str, answers: Mapping[str, Any], change: bool) -> str:
+def _after_save(visit: Visit, page_id: str, change: bool) -> str:
     """Where to go once a page is saved: the next page, or (after a change) back to check
     answers, asking first any question that has newly become relevant."""
-    form = visit.form
+    form, answers, seen = visit.form, visit.answers, visit.seen
     target: str | None
     if change:
-        target = journey.first_incomplete_page(form, answers, visit.today)
+        target = journey.first_incomplete_page(form, answers, visit.today, seen=seen)
         return _url(form, target, change=target != CHECK_ANSWERS)
     try:
-        target = journey.next_page(form, page_id, answers, visit.today)
+        target = journey.next_page(form, page_id, answers, visit.today, seen=seen)
     except journey.PageNotOnPath:
-        target = journey.first_incomplete_page(form, answers, visit.today)
+        target = journey.first_incomplete_page(form, answers, visit.today, seen=seen)
     if target is None:
         return _url(form, page_id)
     leaves_section = target == CHECK_ANSWERS or form.section_of[target] is not form.section_of[page_id]
@@ -653,7 +659,8 @@ def _resume_target(form: Form, draft: storage.Draft, now: dt.datetime) -> str:
     if form.task_list:
         return _url(form, "tasks")
     today = now.astimezone(LONDON).date()
-    return _url(form, journey.first_incomplete_page(form, decode_answers(form, draft.answers), today))
+    answers = decode_answers(form, draft.answers)
+    return _url(form, journey.first_incomplete_page(form, answers, today, seen=draft.seen_pages))
 
 
 async def resume(request: Request) -> Response:
@@ -733,7 +740,7 @@ def _saved(
     status: int = 200,
 ) -> Response:
     link = f"{str(request.base_url).rstrip('/')}/resume/{visit.cookie.token}"
-    target = journey.first_incomplete_page(visit.form, visit.answers, visit.today)
+    target = journey.first_incomplete_page(visit.form, visit.answers, visit.today, seen=visit.seen)
     days = _settings(request).draft_days
     expires = _now(request) + dt.timedelta(days=days)
     expires_on = format_date(expires.astimezone(LONDON).date(), visit.language)
@@ -850,22 +857,34 @@ async def answer_page(request: Request) -> Response:
             back_href=back,
             status=422,
         )
-    answers = await _save_page(visit, page, result, errors)
+    await _save_page(visit, page, result, errors, continued=not saving)
     if saving:
         return _redirect(_url(visit.form, "save"))
-    return _redirect(_after_save(visit, page.id, answers, change))
+    return _redirect(_after_save(visit, page.id, change))
 
 
 async def _save_page(
-    visit: Visit, page: Page, result: PageResult, errors: Mapping[str, FieldError]
-) -> dict[str, Any]:
+    visit: Visit, page: Page, result: PageResult, errors: Mapping[str, FieldError], *, continued: bool
+) -> None:
     """Save a page's valid answers; forget those it no longer has (now hidden, or cleared), but
-    keep the stored answer of a question that is in error, so nothing saved is lost."""
+    keep the stored answer of a question that is in error, so nothing saved is lost. `continued`:
+    the respondent pressed Continue, so the page counts as seen."""
     kept = {key for key in own_ids(page) if key.removesuffix("__other") in errors}
     remove = [key for key in own_ids(page) if key not in result.answers and key not in kept]
     answers = {key: value for key, value in result.answers.items() if key not in errors}
-    draft = await storage.save_answers(visit.draft.id, encode_answers(visit.form, answers), remove=remove)
-    return decode_answers(visit.form, draft.answers)
+    draft = await storage.save_answers(
+        visit.draft.id,
+        encode_answers(visit.form, answers),
+        remove=remove,
+        seen_page=page.id if continued else None,
+    )
+    _reload(visit, draft)
+
+
+def _reload(visit: Visit, draft: storage.Draft) -> None:
+    """Bring the visit up to date with the draft as just saved."""
+    visit.draft = draft
+    visit.answers = decode_answers(visit.form, draft.answers)
 
 
 @journey_page
@@ -877,7 +896,7 @@ async def autosave(request: Request) -> Response:
     if (
         page.repeat is not None
         or page.exit
-        or not journey.can_visit(visit.form, page.id, visit.answers, visit.today)
+        or not journey.can_visit(visit.form, page.id, visit.answers, visit.today, seen=visit.seen)
     ):
         return JSONResponse({"saved": False, "visible": []}, status_code=409)
     _, raw, csrf_ok = await _form_data(request)
@@ -886,7 +905,7 @@ async def autosave(request: Request) -> Response:
     for question in _file_questions(page):
         raw[question.id] = tuple(visit.answers.get(question.id, ()))
     result = validate_page(visit.form, page, raw, visit.answers, visit.today, visit.language)
-    await _save_page(visit, page, result, result.errors)
+    await _save_page(visit, page, result, result.errors, continued=False)
     context = ChainMap(dict(result.answers), visit.answers)
     visible = [q.id for q in page.questions if _holds(q.show_if, context, visit.today)]
     return JSONResponse({"saved": True, "visible": visible})
@@ -994,7 +1013,9 @@ async def _answer_item_list(request: Request, visit: Visit, page: Page, change: 
         message = _words(visit, "too_few_items", count=repeat.min_items, item=_item_name(visit, page))
         error = FieldError(code="too_few_items", message=message, target_id=ADD_ANOTHER)
         return _item_list(request, visit, page, change, errors={ADD_ANOTHER: error}, raw=raw, status=422)
-    return _redirect(_after_save(visit, page.id, visit.answers, change))
+    if page.id not in visit.seen:
+        _reload(visit, await storage.save_answers(visit.draft.id, {}, seen_page=page.id))
+    return _redirect(_after_save(visit, page.id, change))
 
 
 def _item_number(request: Request, items: tuple[Mapping[str, Any], ...]) -> int | None:
@@ -1175,7 +1196,7 @@ async def task_list_page(request: Request) -> Response:
     if not form.task_list:
         raise HTTPException(404)
     items = []
-    for status in journey.task_list(form, visit.answers, visit.today):
+    for status in journey.task_list(form, visit.answers, visit.today, seen=visit.seen):
         words, colour = _TASK_STATES[status.state]
         title = status.section.title
         items.append(
@@ -1186,7 +1207,7 @@ async def task_list_page(request: Request) -> Response:
                 "href": _url(form, status.page_id) if status.page_id else None,
             }
         )
-    complete = journey.can_visit(form, CHECK_ANSWERS, visit.answers, visit.today)
+    complete = journey.can_visit(form, CHECK_ANSWERS, visit.answers, visit.today, seen=visit.seen)
     context = {"items": items, "complete": complete, "check_href": _url(form, CHECK_ANSWERS)}
     return _render(request, visit, "pages/task_list.html", context)
 
@@ -1195,7 +1216,10 @@ def _summary(visit: Visit, answers: Mapping[str, Any], *, changeable: bool) -> l
     """Check-answers sections as the summary list component takes them."""
     form = visit.form
     sections = []
-    for section in journey.check_answers_rows(form, answers, visit.today, visit.language, visit.easy_read):
+    shown = journey.check_answers_rows(
+        form, answers, visit.today, visit.language, visit.easy_read, seen=visit.seen
+    )
+    for section in shown:
         rows = []
         for row in section.rows:
             if row.item_index is not None:
@@ -1270,7 +1294,7 @@ async def submit(request: Request) -> Response:
         except InvalidAddress as problem:
             errors = {RECEIPT_EMAIL: _address_error(problem, RECEIPT_EMAIL, visit.language)}
             return _check_answers(request, visit, status=422, raw_email=typed, errors=errors)
-    final = journey.relevant_answers(visit.form, visit.answers, visit.today)
+    final = journey.relevant_answers(visit.form, visit.answers, visit.today, seen=visit.seen)
     await storage.submit(
         visit.draft.id,
         encode_answers(visit.form, final),

@@ -26,7 +26,7 @@ import datetime as dt
 import functools
 import re
 from collections import ChainMap, deque
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from types import MappingProxyType
@@ -376,12 +376,12 @@ class Walk:
     met: tuple[str, ...]
 
 
-def _after(form: Form, page_id: str, answers: Mapping[str, Any]) -> str | None:
+def _after(form: Form, page_id: str, answers: Mapping[str, Any], seen: Collection[str]) -> str | None:
     """Where Continue leads, as engine.web.respond decides it."""
     try:
-        return journey.next_page(form, page_id, answers, TODAY)
+        return journey.next_page(form, page_id, answers, TODAY, seen=seen)
     except journey.PageNotOnPath:
-        return journey.first_incomplete_page(form, answers, TODAY)
+        return journey.first_incomplete_page(form, answers, TODAY, seen=seen)
 
 
 def simulate(form: Form, variants: Variants, plan: Plan) -> Walk | None:
@@ -390,7 +390,7 @@ def simulate(form: Form, variants: Variants, plan: Plan) -> Walk | None:
     answers: dict[str, Any] = {}
     pages: list[str] = []
     met: list[str] = []
-    target: str | None = journey.first_incomplete_page(form, answers, TODAY)
+    target: str | None = journey.first_incomplete_page(form, answers, TODAY, seen=pages)
     while target is not None and target != CHECK_ANSWERS:
         page = form.page(target)
         pages.append(page.id)
@@ -418,7 +418,7 @@ def simulate(form: Form, variants: Variants, plan: Plan) -> Walk | None:
             for key in own_ids(page):
                 answers.pop(key, None)
             answers.update(result.answers)
-        target = _after(form, page.id, answers)
+        target = _after(form, page.id, answers, pages)
     if target is None or target == CHECK_ANSWERS or form.page(pages[-1]).exit:
         took = taken(form, answers, submitted=target == CHECK_ANSWERS)
         return Walk(plan, tuple(pages), MappingProxyType(answers), took, tuple(dict.fromkeys(met)))

@@ -8,6 +8,7 @@ import dataclasses
 import datetime as dt
 import re
 
+from httpx2 import Response
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
@@ -49,10 +50,36 @@ def test_a_saved_draft_opens_on_another_device_from_the_resume_link(app: Starlet
         assert "HttpOnly" in cookie
         assert "SameSite=lax" in cookie
         page = phone.get(exchanged.headers["location"])
-        # The services page asks only optional questions, so the first page still to answer is next.
-        then_i_am_on(page, f"{FORM}/experience_story_page")
+        # Saved on the experience page: the services page after it, all optional, is not seen yet.
+        then_i_am_on(page, f"{FORM}/services_page")
         experience = phone.get(f"{FORM}/experience_page")
     then_i_see(experience, 'value="carer" checked')
+
+
+def test_coming_back_opens_the_optional_page_not_yet_seen_until_it_is_continued_past(app: Starlette) -> None:
+    with TestClient(app) as laptop:
+        page = when_i_start(laptop, SLUG)
+        page = and_i_answer(laptop, page, {"lives_in_oxfordshire": "yes"})
+        page = and_i_answer(laptop, page, {"experience": ["carer"]})
+        then_i_am_on(page, f"{FORM}/services_page")
+
+        saved = and_i_save_for_later(laptop, page, {})
+
+    link = resume_link_on(saved)
+    with TestClient(app) as phone:
+        page = phone.get(link)
+        then_i_am_on(page, f"{FORM}/services_page")
+        page = and_i_answer(phone, page, {})
+        then_i_am_on(page, f"{FORM}/experience_story_page")
+    with TestClient(app) as tablet:
+        page = tablet.get(link)
+    then_i_am_on(page, f"{FORM}/experience_story_page")
+
+
+def resume_link_on(saved: Response) -> str:
+    link = re.search(r'value="(http://testserver/resume/[^"]+)"', saved.text)
+    assert link is not None, "no resume link on the save page"
+    return link.group(1)
 
 
 def test_a_resume_link_that_is_wrong_gets_a_plain_english_page(client: TestClient) -> None:
