@@ -523,6 +523,18 @@ async def _with_uploads(
     return raw, errors
 
 
+async def _keep_uploads(visit: Visit, page: Page, raw: RawFields) -> None:
+    """Keep the files just uploaded in the answer even though the page shows an error: with
+    JavaScript off the file input comes back empty, and the respondent should not send them again."""
+    held = {
+        question.id: raw[question.id]
+        for question in _file_questions(page)
+        if raw.get(question.id, ()) != tuple(visit.answers.get(question.id, ()))
+    }
+    if held:
+        _reload(visit, await storage.save_answers(visit.draft.id, encode_answers(visit.form, held)))
+
+
 async def _load_uploaded(visit: Visit, page: Page) -> None:
     """Read the names of the draft's files, for a page that shows the files it holds."""
     if _file_questions(page):
@@ -845,6 +857,7 @@ async def answer_page(request: Request) -> Response:
     errors = _merged(result, upload_errors)
     saving = data.get("action") == "save"
     if errors and not saving:
+        await _keep_uploads(visit, page, raw)
         context = ChainMap(dict(result.answers), visit.answers)
         return _question_page(
             request,

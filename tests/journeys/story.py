@@ -29,6 +29,8 @@ from engine.questions import compiled_pattern
 from engine.web.drafts import raw_fields
 
 Answers = Mapping[str, str | Sequence[str]]
+#: A file as a browser sends it: (file name, content, content type).
+Upload = tuple[str, bytes, str]
 
 _FORM = re.compile(r'<form method="post" action="([^"]*)"[^>]*>(.*?)</form>', re.S)
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -61,10 +63,11 @@ def press(
     *,
     form_index: int = 0,
     button: str | None = None,
-    files: Mapping[str, tuple[str, bytes, str]] | None = None,
+    files: Mapping[str, Upload] | Sequence[tuple[str, Upload]] | None = None,
     token: str | None = None,
 ) -> Response:
-    """Post the page's form (the `form_index`th) with `answers`, as its button would."""
+    """Post the page's form (the `form_index`th) with `answers`, as its button would; `files` as
+    (field, upload) pairs sends several files in one field."""
     action, body = forms_on(page)[form_index]
     data: dict[str, Any] = dict(_hidden_fields(body))
     data.update({key: list(value) if not isinstance(value, str) else value for key, value in answers.items()})

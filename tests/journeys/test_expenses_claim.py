@@ -148,6 +148,28 @@ def test_a_file_that_is_not_a_receipt_type_is_refused_and_nothing_is_kept(client
     then_i_see(page, 'href="#receipts"')
 
 
+def test_a_receipt_sent_with_a_refused_file_is_kept_and_listed_so_it_need_not_be_sent_again(
+    client: TestClient,
+) -> None:
+    page = i_get_to_the_receipts_page(client)
+    not_a_pdf = ("receipt.pdf", b"MZ\x90\x00 not a pdf", "application/pdf")
+
+    page = and_i_answer(
+        client,
+        page,
+        {},
+        files=[("receipts", ("ticket.png", a_receipt_photo(), "image/png")), ("receipts", not_a_pdf)],
+    )
+
+    then_i_am_on(page, f"{FORM}/receipts_page", status=422)
+    assert len(error_summary_of(page)) == 1
+    then_i_see(page, "1 file uploaded", "ticket.png")
+    assert sorted(removable_files_on(page)) == ["ticket.png"]
+    page = and_i_answer(client, page, {})
+    assert page.url.path != f"{FORM}/receipts_page"
+    then_i_see(client.get(f"{FORM}/receipts_page"), "1 file uploaded", "ticket.png")
+
+
 def i_get_to_the_receipts_page(client: TestClient) -> Response:
     page = i_get_to_my_journeys(client)
     page = and_i_answer(client, page, a_journey("Banbury", "Oxford", "6.40"))
