@@ -22,7 +22,7 @@ import functools
 import hashlib
 import hmac
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -390,6 +390,22 @@ async def _record_attempts(keys: tuple[str, ...], now: dt.datetime) -> list[int]
 async def _recent_failures(key: str, now: dt.datetime) -> int:
     count: int = await SignInAttempt.filter(key=key, succeeded=False, at__gte=now - ATTEMPT_WINDOW).count()
     return count
+
+
+async def exceeds_limits(limits: Sequence[tuple[str, str, int]], *, now: dt.datetime | None = None) -> bool:
+    """Count one more attempt at something that must not be done too often, and say whether it is
+    one too many: [("resume_email_draft", draft_id, 3), ("resume_email_address", "192.0.2.1", 20)]
+    records an attempt under each (kind, value) and is True when either now has more than its limit
+    within ATTEMPT_WINDOW.
+
+    The same table as sign-in attempts, recorded and committed before counting, so the limits
+    hold across every worker; refused attempts count too, so hammering keeps the door shut.
+    """
+    now = now or _now()
+    keys = tuple(_attempt_key(kind, value) for kind, value, _ in limits)
+    await _record_attempts(keys, now)
+    counts = [await _recent_failures(key, now) for key in keys]
+    return any(count > limit for count, (_, _, limit) in zip(counts, limits, strict=True))
 
 
 def _attempt_key(kind: str, value: str) -> str:

@@ -95,6 +95,10 @@ _WORDS: Mapping[str, Mapping[str, str]] = MappingProxyType(
                     "We are sending a link to the email address you gave. It can take a few minutes to "
                     "arrive. If it does not, check your spam or junk folder."
                 ),
+                "save_email_too_many": (
+                    "You have asked for a link too many times. Wait 15 minutes and try again, or copy "
+                    "the link on this page."
+                ),
                 "receipt_email_label": "Email address (optional)",
                 "receipt_email_hint": (
                     "If you would like a receipt with your reference number, enter your email address. "
@@ -143,6 +147,10 @@ _WORDS: Mapping[str, Mapping[str, str]] = MappingProxyType(
                 "save_emailed": (
                     "Rydym yn anfon dolen i'r cyfeiriad e-bost a roesoch. Gall gymryd ychydig funudau i "
                     "gyrraedd. Os na fydd yn cyrraedd, edrychwch yn eich ffolder sbam neu sothach."
+                ),
+                "save_email_too_many": (
+                    "Rydych wedi gofyn am ddolen ormod o weithiau. Arhoswch 15 munud a rhoi cynnig arall "
+                    "arni, neu copïwch y ddolen ar y dudalen hon."
                 ),
                 "receipt_email_label": "Cyfeiriad e-bost (dewisol)",
                 "receipt_email_hint": (

@@ -38,7 +38,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from engine import journey, outbox, storage
+from engine import accounts, journey, outbox, storage
 from engine.definition import CHECK_ANSWERS, RESERVED_PAGE_IDS, Form, Page, Question, Text
 from engine.expressions import EvaluationContext, Expression
 from engine.mail import Composer, Email, InvalidAddress, email_words, normalise_address
@@ -67,6 +67,11 @@ _CONTROL_FIELDS = frozenset({CSRF_FIELD, "action", "lang", "easy", "fresh"})
 RECEIPT_EMAIL = "receipt_email"
 #: The address to email a save-and-return link to, on the save page.
 SAVE_EMAIL = "email"
+#: Save-and-return emails allowed per draft, and per client address, in accounts.ATTEMPT_WINDOW:
+#: enough to fix a mistyped address, too few to send mail through the council's relay. The
+#: address limit is higher because a library or an office shares one address.
+RESUME_EMAILS_PER_DRAFT = 3
+RESUME_EMAILS_PER_ADDRESS = 20
 ADD_ANOTHER = "add_another"
 CONFIRM_REMOVE = "confirm_remove"
 
@@ -784,6 +789,16 @@ async def saved_page(request: Request) -> Response:
     return _saved(request, visit)
 
 
+async def _too_many_resume_emails(request: Request, visit: Visit) -> bool:
+    """Count this request to email a link, for its draft and its client address."""
+    client = request.client.host if request.client else "unknown"
+    limits = [
+        ("resume_email_draft", visit.draft.id, RESUME_EMAILS_PER_DRAFT),
+        ("resume_email_address", client, RESUME_EMAILS_PER_ADDRESS),
+    ]
+    return await accounts.exceeds_limits(limits, now=_now(request))
+
+
 @journey_page
 async def email_resume_link(request: Request) -> Response:
     """Email a single-use link to this draft; the link and its message are written together."""
@@ -800,6 +815,10 @@ async def email_resume_link(request: Request) -> Response:
     except InvalidAddress as problem:
         errors = {SAVE_EMAIL: _address_error(problem, SAVE_EMAIL, visit.language)}
         return _saved(request, visit, raw_email=typed, errors=errors, status=422)
+    if await _too_many_resume_emails(request, visit):
+        words = email_words("save_email_too_many", visit.language)
+        errors = {SAVE_EMAIL: FieldError(code="too_many_links", message=words, target_id=SAVE_EMAIL)}
+        return _saved(request, visit, raw_email=typed, errors=errors, status=429)
     secret = outbox.new_link_secret()
     expires_at = _now(request) + dt.timedelta(days=_settings(request).draft_days)
     message = composer.resume_link(visit.form, secret, expires_at, address, visit.language, visit.easy_read)

@@ -16,9 +16,11 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from app import create_app
+from engine import outbox
 from engine.definition import Form
 from engine.loader import load_form_text
 from engine.settings import Settings
+from engine.web.respond import RESUME_EMAILS_PER_ADDRESS, RESUME_EMAILS_PER_DRAFT
 from journeys.conftest import NOW
 from journeys.story import (
     and_i_answer,
@@ -155,6 +157,60 @@ def test_a_wrong_address_on_the_save_page_is_shown_back_with_its_error_and_nothi
         empty = press(client, page, {"email": ""})
         assert error_summary_of(empty) == ["Enter an email address"]
     assert sink.messages == []
+
+
+TOO_MANY = (
+    "You have asked for a link too many times. Wait 15 minutes and try again, or copy the link on this page."
+)
+
+
+def messages_written(client: TestClient) -> int:
+    """Every message in the outbox, whatever its state, read on the app's own event loop."""
+
+    async def count() -> int:
+        return await outbox.OutboxMessage.all().count()
+
+    assert client.portal is not None
+    return client.portal.call(count)
+
+
+def test_asking_too_often_for_one_draft_is_refused_in_plain_english_and_sends_nothing_more(
+    app: Starlette, sink: SmtpSink
+) -> None:
+    with TestClient(app) as client:
+        saved = i_save_after_the_first_page(client)
+        for _ in range(RESUME_EMAILS_PER_DRAFT):
+            saved = press(client, saved, {"email": "sam@example.org"})
+            then_i_see(saved, "We are sending a link to the email address you gave.")
+
+        refused = press(client, saved, {"email": "sam@example.org"})
+
+        then_i_am_on(refused, f"{FORM}/save", status=429)
+        assert error_summary_of(refused) == [TOO_MANY]
+        then_i_see(refused, 'value="sam@example.org"', 'href="#email"', "/resume/")
+        sink.wait_for(RESUME_EMAILS_PER_DRAFT)
+        assert messages_written(client) == RESUME_EMAILS_PER_DRAFT
+
+
+def test_asking_too_often_from_one_network_address_is_refused_even_for_a_new_draft(
+    app: Starlette, sink: SmtpSink
+) -> None:
+    sent = 0
+    while sent < RESUME_EMAILS_PER_ADDRESS:
+        with TestClient(app) as browser:
+            saved = i_save_after_the_first_page(browser)
+            for _ in range(min(RESUME_EMAILS_PER_DRAFT, RESUME_EMAILS_PER_ADDRESS - sent)):
+                saved = press(browser, saved, {"email": "sam@example.org"})
+                then_i_see(saved, "We are sending a link to the email address you gave.")
+                sent += 1
+
+    with TestClient(app) as another:
+        refused = press(another, i_save_after_the_first_page(another), {"email": "alex@example.org"})
+
+        then_i_am_on(refused, f"{FORM}/save", status=429)
+        assert error_summary_of(refused) == [TOO_MANY]
+        sink.wait_for(RESUME_EMAILS_PER_ADDRESS)
+        assert messages_written(another) == RESUME_EMAILS_PER_ADDRESS
 
 
 def test_the_link_email_is_written_in_the_language_the_respondent_chose(
