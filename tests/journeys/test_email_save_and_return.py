@@ -20,7 +20,7 @@ from engine import outbox
 from engine.definition import Form
 from engine.loader import load_form_text
 from engine.settings import Settings
-from engine.web.respond import RESUME_EMAILS_PER_ADDRESS, RESUME_EMAILS_PER_DRAFT
+from engine.web.saves import RESUME_EMAILS_PER_ADDRESS, RESUME_EMAILS_PER_DRAFT
 from journeys.conftest import NOW
 from journeys.story import (
     and_i_answer,

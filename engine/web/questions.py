@@ -1,0 +1,181 @@
+"""The question pages: show a page, answer it (Continue or save for later), autosave as answers change,
+and remove an uploaded file."""
+
+from __future__ import annotations
+
+from collections import ChainMap
+from collections.abc import Mapping
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from engine import journey, storage
+from engine.definition import Page
+from engine.validation import FieldError, PageResult, validate_page
+from engine.web.drafts import (
+    encode_answers,
+    own_ids,
+    raw_fields,
+)
+from engine.web.files import _file_questions, _keep_uploads, _load_uploaded, _merged, _with_uploads
+from engine.web.items import _answer_item_list, _item_list
+from engine.web.question_pages import _question_page
+from engine.web.visits import (
+    Visit,
+    _after_save,
+    _back_href,
+    _form_data,
+    _holds,
+    _is_change,
+    _page,
+    _redirect,
+    _reload,
+    _render,
+    _require_on_route,
+    _url,
+    _visit,
+    _words,
+    journey_page,
+)
+
+
+@journey_page
+async def show_page(request: Request) -> Response:
+    visit = await _visit(request)
+    page = _page(visit, request)
+    _require_on_route(visit, page.id)
+    change = _is_change(request)
+    if page.exit:
+        context = {"page": page, "back_href": _back_href(visit, page.id, change)}
+        return _render(request, visit, "pages/exit.html", context)
+    if page.repeat is not None:
+        return _item_list(request, visit, page, change)
+    await _load_uploaded(visit, page)
+    return _question_page(
+        request,
+        visit,
+        page,
+        raw_fields(page.questions, visit.answers),
+        action=_url(visit.form, page.id, change=change),
+        back_href=_back_href(visit, page.id, change),
+    )
+
+
+@journey_page
+async def answer_page(request: Request) -> Response:
+    visit = await _visit(request)
+    page = _page(visit, request)
+    _require_on_route(visit, page.id)
+    change = _is_change(request)
+    if page.exit:
+        raise HTTPException(405)
+    if page.repeat is not None:
+        return await _answer_item_list(request, visit, page, change)
+    data, raw, csrf_ok = await _form_data(request)
+    action = _url(visit.form, page.id, change=change)
+    back = _back_href(visit, page.id, change)
+    if not csrf_ok:
+        notice = _words(visit, "csrf_notice")
+        return _question_page(
+            request, visit, page, raw, action=action, back_href=back, status=403, notice=notice
+        )
+    raw, upload_errors = await _with_uploads(request, visit, page, data, raw, visit.answers)
+    await _load_uploaded(visit, page)
+    result = validate_page(visit.form, page, raw, visit.answers, visit.today, visit.language)
+    errors = _merged(result, upload_errors)
+    saving = data.get("action") == "save"
+    if errors and not saving:
+        await _keep_uploads(visit, page, raw)
+        context = ChainMap(dict(result.answers), visit.answers)
+        return _question_page(
+            request,
+            visit,
+            page,
+            raw,
+            errors=errors,
+            context=context,
+            action=action,
+            back_href=back,
+            status=422,
+        )
+    await _save_page(visit, page, result, errors, continued=not saving)
+    if saving:
+        return _redirect(_url(visit.form, "save"))
+    return _redirect(_after_save(visit, page.id, change))
+
+
+async def _save_page(
+    visit: Visit, page: Page, result: PageResult, errors: Mapping[str, FieldError], *, continued: bool
+) -> None:
+    """Save a page's valid answers; forget those it no longer has (now hidden, or cleared), but
+    keep the stored answer of a question that is in error, so nothing saved is lost. `continued`:
+    the respondent pressed Continue, so the page counts as seen."""
+    kept = {key for key in own_ids(page) if key.removesuffix("__other") in errors}
+    remove = [key for key in own_ids(page) if key not in result.answers and key not in kept]
+    answers = {key: value for key, value in result.answers.items() if key not in errors}
+    draft = await storage.save_answers(
+        visit.draft.id,
+        encode_answers(visit.form, answers),
+        remove=remove,
+        seen_page=page.id if continued else None,
+    )
+    _reload(visit, draft)
+
+
+@journey_page
+async def autosave(request: Request) -> Response:
+    """Save what is valid on a page as answers change (JavaScript only), and say which of the
+    page's questions the answers so far make visible: {"saved": true, "visible": ["q1", "q3"]}."""
+    visit = await _visit(request)
+    page = _page(visit, request)
+    if (
+        page.repeat is not None
+        or page.exit
+        or not journey.can_visit(visit.form, page.id, visit.answers, visit.today, seen=visit.seen)
+    ):
+        return JSONResponse({"saved": False, "visible": []}, status_code=409)
+    _, raw, csrf_ok = await _form_data(request)
+    if not csrf_ok:
+        return JSONResponse({"saved": False, "visible": []}, status_code=403)
+    for question in _file_questions(page):
+        raw[question.id] = tuple(visit.answers.get(question.id, ()))
+    result = validate_page(visit.form, page, raw, visit.answers, visit.today, visit.language)
+    await _save_page(visit, page, result, result.errors, continued=False)
+    context = ChainMap(dict(result.answers), visit.answers)
+    visible = [q.id for q in page.questions if _holds(q.show_if, context, visit.today)]
+    return JSONResponse({"saved": True, "visible": visible})
+
+
+@journey_page
+async def remove_file(request: Request) -> Response:
+    """The Remove button beside an uploaded file: take it out of the answer, delete the stored file."""
+    visit = await _visit(request)
+    page = _page(visit, request)
+    _require_on_route(visit, page.id)
+    if page.exit or page.repeat is not None:
+        raise HTTPException(404)
+    _, _, csrf_ok = await _form_data(request)
+    await _load_uploaded(visit, page)
+    stored = visit.uploaded.get(request.path_params["file_id"])
+    if stored is None or stored.question_id not in {question.id for question in _file_questions(page)}:
+        raise HTTPException(404)
+    change = _is_change(request)
+    if not csrf_ok:
+        return _question_page(
+            request,
+            visit,
+            page,
+            raw_fields(page.questions, visit.answers),
+            action=_url(visit.form, page.id, change=change),
+            back_href=_back_href(visit, page.id, change),
+            status=403,
+            notice=_words(visit, "csrf_notice"),
+        )
+    kept = tuple(file_id for file_id in visit.answers.get(stored.question_id, ()) if file_id != stored.id)
+    if kept:
+        await storage.save_answers(visit.draft.id, encode_answers(visit.form, {stored.question_id: kept}))
+    else:
+        await storage.save_answers(visit.draft.id, {}, remove=[stored.question_id])
+    await storage.delete_file(stored.id)
+    return _redirect(_url(visit.form, page.id, change=change))

@@ -1,0 +1,351 @@
+"""One request's view of the respondent (form, draft, answers, reading preferences) and the plumbing
+every journey page shares: finding the draft, rendering, addresses, where Back and Continue lead."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.templating import Jinja2Templates
+
+from engine import journey, storage
+from engine.definition import CHECK_ANSWERS, Form, Page
+from engine.expressions import EvaluationContext, Expression
+from engine.mail import Composer, InvalidAddress
+from engine.messages import error_message, format_date
+from engine.settings import Settings
+from engine.validation import FieldError
+from engine.web.drafts import (
+    DraftCookie,
+    DraftCookies,
+    RawFields,
+    decode_answers,
+)
+from engine.web.security import CSRF_FIELD, CSRF_HEADER
+from engine.web.templating import furniture_words
+
+LONDON = ZoneInfo("Europe/London")
+
+
+#: Form fields that are the page's machinery, not answers.
+_CONTROL_FIELDS = frozenset({CSRF_FIELD, "action", "lang", "easy", "fresh"})
+
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+class Detour(Exception):
+    """Stop handling the request and send `response` instead (a redirect, a closed-form page...)."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__("detour")
+        self.response = response
+
+
+@dataclass
+class Visit:
+    """One request's view of the respondent: their form, draft, answers and reading preferences."""
+
+    form: Form
+    draft: storage.Draft
+    cookie: DraftCookie
+    answers: dict[str, Any]
+    language: str
+    easy_read: bool
+    today: dt.date
+    #: The draft's stored files by id, loaded only for a page that asks for files.
+    uploaded: dict[str, storage.StoredFile] = field(default_factory=dict)
+
+    @property
+    def submitted(self) -> bool:
+        return self.draft.status == storage.SUBMITTED
+
+    @property
+    def seen(self) -> frozenset[str]:
+        """The pages the respondent has continued past (engine.journey needs them to place a page
+        of unanswered optional questions)."""
+        return frozenset(self.draft.seen_pages)
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _cookies(request: Request) -> DraftCookies:
+    cookies: DraftCookies = request.app.state.draft_cookies
+    return cookies
+
+
+def _templates(request: Request) -> Jinja2Templates:
+    templates: Jinja2Templates = request.app.state.templates
+    return templates
+
+
+def _now(request: Request) -> dt.datetime:
+    clock: Callable[[], dt.datetime] = request.app.state.clock
+    return clock()
+
+
+def _form(request: Request) -> Form:
+    forms: Mapping[str, Form] = request.app.state.forms
+    form = forms.get(request.path_params["slug"])
+    if form is None:
+        raise HTTPException(404)
+    return form
+
+
+def _redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def _composer(request: Request) -> Composer | None:
+    """What writes this deployment's emails, or None when email is not configured (and so the
+    pages offer none of it)."""
+    settings = _settings(request)
+    if not settings.email_enabled:
+        return None
+    composer: Composer | None = getattr(request.app.state, "composer", None)
+    if composer is None:
+        composer = request.app.state.composer = Composer(settings)
+    return composer
+
+
+def _wake_sender(request: Request) -> None:
+    """Start sending what was just written to the outbox, rather than at the sender's next poll."""
+    wake: Callable[[], object] | None = getattr(request.app.state, "wake_sender", None)
+    if wake is not None:
+        wake()
+
+
+def _address_error(problem: InvalidAddress, field: str, language: str) -> FieldError:
+    message = error_message(problem.code, "email", language)
+    return FieldError(code=problem.code, message=message, target_id=field)
+
+
+def _preferences(request: Request, form: Form, cookie: DraftCookie | None) -> tuple[str, bool]:
+    """The language and easy-read choice: ?lang= and ?easy= first, then what the cookie remembers."""
+    asked = request.query_params.get("lang")
+    if asked in form.languages:
+        language = str(asked)
+    elif cookie is not None and cookie.language in form.languages:
+        language = str(cookie.language)
+    else:
+        language = form.default_language
+    easy = request.query_params.get("easy")
+    easy_read = form.easy_read and (easy == "1" if easy in ("0", "1") else bool(cookie and cookie.easy_read))
+    return language, easy_read
+
+
+def journey_page(endpoint: Endpoint) -> Endpoint:
+    """Wrap an endpoint: turn a Detour into its response, remember changed preferences in the
+    cookie, and mark the response no-store (these pages show answers)."""
+
+    @functools.wraps(endpoint)
+    async def wrapped(request: Request) -> Response:
+        try:
+            response = await endpoint(request)
+        except Detour as detour:
+            response = detour.response
+        except storage.AlreadySubmitted:
+            # Submitted in another tab between loading the draft and saving to it.
+            response = _redirect(_url(_form(request), "confirmation"))
+        finally:
+            # Closes the uploaded files' temporary files once the page has read them.
+            await request.close()
+        visit: Visit | None = getattr(request.state, "visit", None)
+        if visit is not None:
+            remembered = replace(visit.cookie, language=visit.language, easy_read=visit.easy_read)
+            if remembered != visit.cookie:
+                _cookies(request).write(response, visit.form.slug, remembered)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    return wrapped
+
+
+async def _visit(request: Request, *, submitted_ok: bool = False) -> Visit:
+    """The respondent's draft on this form, or a Detour to where they should be instead."""
+    form = _form(request)
+    cookie = _cookies(request).read(request, form.slug)
+    now = _now(request)
+    if cookie is None:
+        raise Detour(_redirect(_url(form)))
+    draft = await _live_draft(request, cookie.token, now)
+    if draft is None:
+        draft = await _submitted_draft(cookie.draft_id)
+        if draft is None or draft.form_slug != form.slug:
+            raise Detour(_redirect(_url(form)))
+        if not submitted_ok:
+            raise Detour(_redirect(_url(form, "confirmation")))
+    elif draft.form_slug != form.slug:
+        raise Detour(_redirect(_url(form)))
+    language, easy_read = _preferences(request, form, cookie)
+    today = now.astimezone(LONDON).date()
+    visit = Visit(form, draft, cookie, {}, language, easy_read, today)
+    request.state.visit = visit
+    if not visit.submitted:
+        if not form.is_open(now):
+            raise Detour(_closed_page(request, form, language, now, has_draft=True))
+        if draft.version != form.version:
+            raise Detour(_render(request, visit, "pages/form_changed.html", {}, status=409))
+    visit.answers = decode_answers(form, draft.answers)
+    return visit
+
+
+async def _live_draft(request: Request, token: str, now: dt.datetime) -> storage.Draft | None:
+    since = now - dt.timedelta(days=_settings(request).draft_days)
+    return await storage.find_draft_by_token(token, changed_after=since)
+
+
+async def _submitted_draft(draft_id: str) -> storage.Draft | None:
+    try:
+        draft = await storage.get_draft(draft_id)
+    except storage.NotFound:
+        return None
+    return draft if draft.status == storage.SUBMITTED else None
+
+
+def _url(form: Form, target: str | None = None, *, change: bool = False) -> str:
+    """/forms/<slug>[/<target>]; CHECK_ANSWERS becomes check-answers. ("board", "name_page")."""
+    base = f"/forms/{form.slug}"
+    if target is None:
+        return base
+    path = f"{base}/check-answers" if target == CHECK_ANSWERS else f"{base}/{target}"
+    return f"{path}?change=1" if change else path
+
+
+def _is_change(request: Request) -> bool:
+    return request.query_params.get("change") == "1"
+
+
+def _render(
+    request: Request,
+    visit: Visit | None,
+    template: str,
+    context: Mapping[str, Any],
+    *,
+    status: int = 200,
+    form: Form | None = None,
+    language: str | None = None,
+) -> Response:
+    base: dict[str, Any] = {
+        "form": visit.form if visit else form,
+        "lang": visit.language if visit else (language or "en"),
+        "easy_read": visit.easy_read if visit else False,
+    }
+    return _templates(request).TemplateResponse(request, template, {**base, **context}, status_code=status)
+
+
+def _words(visit: Visit, key: str, **params: object) -> str:
+    return furniture_words(key, visit.language, **params)
+
+
+def _closed_page(
+    request: Request, form: Form, language: str, now: dt.datetime, *, has_draft: bool, status: int = 200
+) -> Response:
+    not_yet = form.opens is not None and now < form.opens
+    moment = form.opens if not_yet else form.closes
+    context = {
+        "not_yet": not_yet,
+        "has_draft": has_draft,
+        "when": format_date(moment.astimezone(LONDON).date(), language) if moment else "",
+    }
+    return _render(request, None, "pages/closed.html", context, status=status, form=form, language=language)
+
+
+async def _form_data(request: Request) -> tuple[FormData, RawFields, bool]:
+    """The posted form, its answer fields as raw text, and whether its CSRF token is good."""
+    data = await request.form()
+    raw: dict[str, tuple[str, ...]] = {}
+    for name in data:
+        if name not in _CONTROL_FIELDS:
+            raw[name] = tuple(value for value in data.getlist(name) if isinstance(value, str))
+    token = data.get(CSRF_FIELD)
+    if not isinstance(token, str):
+        token = request.headers.get(CSRF_HEADER)
+    return data, raw, request.app.state.csrf.is_valid(request, token)
+
+
+def _holds(condition: Expression | None, answers: Mapping[str, Any], today: dt.date) -> bool:
+    return condition is None or bool(condition.evaluate(EvaluationContext(answers, today)))
+
+
+def _progress(visit: Visit, page: Page) -> str | None:
+    form = visit.form
+    if form.task_list or len(form.sections) < 2:
+        return None
+    try:
+        where = journey.progress(form, page.id, visit.answers, visit.today, seen=visit.seen)
+    except journey.PageNotOnPath:
+        return None
+    return _words(visit, "section_progress", number=where.number, total=where.count)
+
+
+def _back_href(visit: Visit, page_id: str, change: bool) -> str:
+    form = visit.form
+    if change:
+        return _url(form, CHECK_ANSWERS)
+    try:
+        previous = journey.previous_page(form, page_id, visit.answers, visit.today, seen=visit.seen)
+    except journey.PageNotOnPath:
+        previous = None
+    if form.task_list and (previous is None or form.section_of[previous] is not form.section_of.get(page_id)):
+        return _url(form, "tasks")
+    return _url(form, previous) if previous else _url(form)
+
+
+def _require_on_route(visit: Visit, page_id: str) -> None:
+    """Jumping ahead by URL (or to a page no longer on the route) goes to where the respondent is."""
+    if not journey.can_visit(visit.form, page_id, visit.answers, visit.today, seen=visit.seen):
+        target = journey.first_incomplete_page(visit.form, visit.answers, visit.today, seen=visit.seen)
+        raise Detour(_redirect(_url(visit.form, target)))
+
+
+def _page(visit: Visit, request: Request) -> Page:
+    page = visit.form.page_index.get(request.path_params["page_id"])
+    if page is None:
+        raise HTTPException(404)
+    return page
+
+
+def _after_save(visit: Visit, page_id: str, change: bool) -> str:
+    """Where to go once a page is saved: the next page, or (after a change) back to check
+    answers, asking first any question that has newly become relevant."""
+    form, answers, seen = visit.form, visit.answers, visit.seen
+    target: str | None
+    if change:
+        target = journey.first_incomplete_page(form, answers, visit.today, seen=seen)
+        return _url(form, target, change=target != CHECK_ANSWERS)
+    try:
+        target = journey.next_page(form, page_id, answers, visit.today, seen=seen)
+    except journey.PageNotOnPath:
+        target = journey.first_incomplete_page(form, answers, visit.today, seen=seen)
+    if target is None:
+        return _url(form, page_id)
+    leaves_section = target == CHECK_ANSWERS or form.section_of[target] is not form.section_of[page_id]
+    if form.task_list and leaves_section:
+        return _url(form, "tasks")
+    return _url(form, target)
+
+
+def _reload(visit: Visit, draft: storage.Draft) -> None:
+    """Bring the visit up to date with the draft as just saved."""
+    visit.draft = draft
+    visit.answers = decode_answers(visit.form, draft.answers)
+
+
+def _resume_target(form: Form, draft: storage.Draft, now: dt.datetime) -> str:
+    if form.task_list:
+        return _url(form, "tasks")
+    today = now.astimezone(LONDON).date()
+    answers = decode_answers(form, draft.answers)
+    return _url(form, journey.first_incomplete_page(form, answers, today, seen=draft.seen_pages))
