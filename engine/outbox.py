@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from tortoise import fields
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import F, Q
+from tortoise.functions import Count
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
@@ -407,8 +408,11 @@ async def failed_messages(limit: int = 100) -> list[FailedMessage]:
 async def count_by_status() -> dict[str, int]:
     """How many messages are pending, sent and failed: {"pending": 2, "sent": 40, "failed": 0}."""
     counts = {PENDING: 0, SENT: 0, FAILED: 0}
-    for status in counts:
-        counts[status] = await OutboxMessage.filter(status=status).count()
+    # One grouped query: counting each status separately could see a message in two states
+    # while a sender moves it from pending to sent between the queries.
+    rows = await OutboxMessage.all().annotate(count=Count("id")).group_by("status").values("status", "count")
+    for row in rows:
+        counts[row["status"]] = row["count"]
     return counts
 
 
