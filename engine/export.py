@@ -31,6 +31,7 @@ import tempfile
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 from typing import Any, TypeVar
 
 import xlsxwriter  # type: ignore[import-untyped]
@@ -98,10 +99,12 @@ class MergedQuestion:
         return self.newest.type
 
     def option_label(self, value: str) -> str:
-        for option_value, label in self.options:
-            if option_value == value:
-                return label.default
-        return value
+        return self.option_labels.get(value, value)
+
+    @cached_property
+    def option_labels(self) -> Mapping[str, str]:
+        """Option value -> the label an export shows (read once per cell, so looked up, not searched)."""
+        return {value: label.default for value, label in self.options}
 
 
 @dataclass(frozen=True)
@@ -255,18 +258,22 @@ class ExportLayout:
     def item_headers(self) -> tuple[str, ...]:
         return (*ITEM_HEADERS, *(column.header for _, columns in self.item_columns for column in columns))
 
+    @cached_property
+    def readers(self) -> tuple[Reader, ...]:
+        return tuple(column.read for column in self.columns)
+
     def row(self, record: ExportRecord) -> list[Cell]:
         """The cells of one submission, in header order."""
-        cells: list[Cell] = [
+        answers = record.answers
+        return [
             record.reference,
             record.submitted_at.astimezone(dt.UTC).isoformat(timespec="seconds"),
             record.version[:12],
             record.language,
             record.review_status,
             "; ".join(record.tags),
+            *[read(answers) for read in self.readers],
         ]
-        cells.extend(column.read(record.answers) for column in self.columns)
-        return cells
 
     def item_rows(self, record: ExportRecord) -> list[list[Cell]]:
         """One row per item of each repeating page, blank under the other pages' columns."""
@@ -531,12 +538,10 @@ async def xlsx_stream(layout: ExportLayout, batches: Batches) -> AsyncGenerator[
 
 
 def _csv_lines(rows: list[list[Cell]]) -> bytes:
+    """CSV text of the rows; the csv module writes None as an empty field and numbers with str()."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerows(
-        ["" if cell is None else neutralise(cell) if isinstance(cell, str) else str(cell) for cell in row]
-        for row in rows
-    )
+    writer.writerows([neutralise(cell) if isinstance(cell, str) else cell for cell in row] for row in rows)
     return buffer.getvalue().encode()
 
 
