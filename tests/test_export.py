@@ -226,6 +226,21 @@ async def test_an_export_is_filtered_like_the_list() -> None:
 
 
 @pytest.mark.usefixtures("storage")
+async def test_submissions_imported_at_one_moment_are_each_exported_once_with_their_answers() -> None:
+    form = await recorded(YOUTH_V1)
+    answers: list[dict[str, storage.JSONInput]] = [
+        {"name": f"Person {number}", "role": "carer", "activities": ["sport"]} for number in range(7)
+    ]
+    references = await storage.import_submissions(form.slug, form.version, "en", answers, "YS")
+
+    _, rows = csv_rows(await exported(form, csv_stream))
+
+    assert sorted(rows) == sorted(references)
+    assert sorted(row["Your name"] for row in rows.values()) == [f"Person {number}" for number in range(7)]
+    assert {row["What do you do?: Sport"] for row in rows.values()} == {"1"}
+
+
+@pytest.mark.usefixtures("storage")
 async def test_an_xlsx_download_cut_off_part_way_leaves_no_file_behind(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
