@@ -679,23 +679,21 @@ async def create_draft(slug: str, version: str, language: str) -> tuple[Draft, s
 async def get_draft(draft_id: str) -> Draft:
     """The draft (or submitted draft) with this id, with its answers."""
     key = _parse_id(draft_id, "draft")
-    async with in_transaction() as connection:
-        response = await _response(connection, key)
-        return await _draft(connection, response)
+    draft = await _read_draft("r.id = ?", [key])
+    if draft is None:
+        raise NotFound(f"no draft with id {key}")
+    return draft
 
 
 async def find_draft_by_token(token: str, *, changed_after: dt.datetime | None = None) -> Draft | None:
     """The unsubmitted draft a resume token opens, if it was changed after `changed_after`."""
     if not isinstance(token, str) or not _TOKEN.fullmatch(token):
         return None
-    async with in_transaction() as connection:
-        query = Response.filter(resume_token_hash=_hash_token(token), status=DRAFT)
-        if changed_after is not None:
-            query = query.filter(updated_at__gt=changed_after)
-        response = await query.using_db(connection).select_related("form_version").first()
-        if response is None:
-            return None
-        return await _draft(connection, response)
+    where = "r.resume_token_hash = ? AND r.status = ?"
+    values: list[object] = [_hash_token(token), DRAFT]
+    if changed_after is not None:
+        where, values = f"{where} AND r.updated_at > ?", [*values, changed_after]
+    return await _read_draft(where, values)
 
 
 async def save_answers(
@@ -724,7 +722,7 @@ async def save_answers(
             using_db=connection,
         )
         updated = ["updated_at"]
-        seen = _seen_pages(response)
+        seen = _seen_pages(response.seen_pages)
         if seen_page is not None and seen_page not in seen:
             # Read and written under the draft's row lock, so two tabs cannot lose each other's pages.
             response.seen_pages = json.dumps([*seen, seen_page])
@@ -735,8 +733,9 @@ async def save_answers(
     return draft
 
 
-def _seen_pages(response: Response) -> tuple[str, ...]:
-    pages = json.loads(response.seen_pages or "[]")
+def _seen_pages(stored: str | None) -> tuple[str, ...]:
+    """The page ids in a response's seen_pages column: '["intro", "age"]' -> ("intro", "age")."""
+    pages = json.loads(stored or "[]")
     return tuple(page for page in pages if isinstance(page, str)) if isinstance(pages, list) else ()
 
 
@@ -1490,6 +1489,63 @@ def _unlink_all(paths: Iterable[str]) -> None:
 
 # --- reading rows ----------------------------------------------------------------------------------
 
+#: A draft with its form version and its answers, one row per answer (or one row with no answer).
+#: Every page a respondent opens reads its draft, so this is one statement: one round trip to the
+#: database (on SQLite, one hop to aiosqlite's thread) and no transaction to begin and end.
+_DRAFT_QUERY = (
+    "SELECT r.id, r.form_slug, r.language, r.status, r.started_at, r.updated_at, r.reference,"
+    " r.seen_pages, v.version, a.question_id, a.value"
+    " FROM response r JOIN form_version v ON v.id = r.form_version_id"
+    " LEFT JOIN answer a ON a.response_id = r.id"
+    " WHERE {where} ORDER BY a.id"
+)
+_PLACEHOLDER = re.compile(r"\?")
+
+
+def _positional(sql: str, dialect: str) -> str:
+    """Parameters as the dialect writes them: "a = ? AND b = ?" -> "a = $1 AND b = $2" on PostgreSQL."""
+    if dialect != "postgres":
+        return sql
+    numbers = iter(range(1, sql.count("?") + 1))
+    return _PLACEHOLDER.sub(lambda _: f"${next(numbers)}", sql)
+
+
+async def _read_draft(
+    where: str, values: list[object], *, connection: BaseDBAsyncClient | None = None, lock: bool = False
+) -> Draft | None:
+    """The draft the condition `where` (on `response r`, with ? parameters) picks, or None.
+
+    With `lock`, inside a write transaction, the draft's row stays locked until it ends (PostgreSQL;
+    SQLite's IMMEDIATE transaction already lets one writer in at a time).
+    """
+    connection = connection or Response._meta.db
+    dialect = connection.capabilities.dialect
+    if dialect != "postgres":
+        # SQLite keeps UUIDs as text, as tortoise writes them.
+        values = [str(value) if isinstance(value, uuid.UUID) else value for value in values]
+    sql = _DRAFT_QUERY.format(where=where)
+    if lock and dialect == "postgres":
+        sql += " FOR UPDATE OF r"
+    sql = _positional(sql, dialect)
+    _, rows = await connection.execute_query(sql, values)
+    if not rows:
+        return None
+    first = rows[0]
+    answers: dict[str, JSON] = {row[9]: json.loads(row[10]) for row in rows if row[9] is not None}
+    fields_map = Response._meta.fields_map
+    return Draft(
+        id=str(first[0]),
+        form_slug=first[1],
+        version=first[8],
+        language=first[2],
+        answers=MappingProxyType(answers),
+        status=SUBMITTED if first[3] == SUBMITTED else DRAFT,
+        started_at=fields_map["started_at"].to_python_value(first[4]),
+        updated_at=fields_map["updated_at"].to_python_value(first[5]),
+        reference=first[6],
+        seen_pages=_seen_pages(first[7]),
+    )
+
 
 async def _response(connection: BaseDBAsyncClient, key: uuid.UUID, *, lock: bool = False) -> Response:
     query = Response.filter(id=key).using_db(connection)
@@ -1539,7 +1595,7 @@ async def _draft(connection: BaseDBAsyncClient, response: Response) -> Draft:
         started_at=response.started_at,
         updated_at=response.updated_at,
         reference=response.reference,
-        seen_pages=_seen_pages(response),
+        seen_pages=_seen_pages(response.seen_pages),
     )
 
 
