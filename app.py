@@ -175,6 +175,14 @@ def create_app(
 
 
 if __name__ == "__main__":
+    import dataclasses
+    import os
+
     import uvicorn
 
-    uvicorn.run(create_app(), host="127.0.0.1", port=8000)
+    local_settings = Settings.from_environ()
+    if "COFORM_SECURE_COOKIES" not in os.environ:
+        # `python app.py` serves plain http on this machine only, where Secure cookies would not
+        # come back from every browser; a real deployment sits behind https and keeps them Secure.
+        local_settings = dataclasses.replace(local_settings, secure_cookies=False)
+    uvicorn.run(create_app(local_settings), host="127.0.0.1", port=8000)
