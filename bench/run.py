@@ -86,16 +86,29 @@ class Baseline:
     figures taken under the same conditions."""
 
     url: str
+    pid: int
     size: Size
-    loads: list[wrk.Load]
+    loads: list[Measured]
 
-    def measure(self) -> wrk.Load:
-        load = hammer(self.url, [wrk.WrkRequest("GET", "/", {})], 200, self.size)
-        self.loads.append(load)
-        return load
+    def measure(self) -> Measured:
+        measured = hammer(self.url, self.pid, [wrk.WrkRequest("GET", "/", {})], 200, self.size)
+        self.loads.append(measured)
+        return measured
 
 
-def hammer(base_url: str, requests: Sequence[wrk.WrkRequest], status: int, size: Size) -> wrk.Load:
+@dataclass(frozen=True)
+class Measured:
+    """What wrk measured, and the server's CPU time (user + system, every worker) per request.
+
+    Requests per second fall when other work on the shared machine takes the cores; CPU per
+    request hardly moves, so it says what a request costs whatever else was running.
+    """
+
+    load: wrk.Load
+    cpu_ms: float
+
+
+def hammer(base_url: str, pid: int, requests: Sequence[wrk.WrkRequest], status: int, size: Size) -> Measured:
     """Warm up, then measure: the first requests pay for imports, template compiling and caches."""
     if size.warmup_seconds:
         wrk.run(
@@ -105,9 +118,15 @@ def hammer(base_url: str, requests: Sequence[wrk.WrkRequest], status: int, size:
             seconds=size.warmup_seconds,
             connections=size.connections,
         )
-    return wrk.run(
+    before = server.cpu_seconds(pid)
+    load = wrk.run(
         base_url, requests, expected_status=status, seconds=size.seconds, connections=size.connections
     )
+    return Measured(load, cpu_ms_each(server.cpu_seconds(pid) - before, load.requests))
+
+
+def cpu_ms_each(cpu_seconds: float, requests: int) -> float:
+    return 1000 * cpu_seconds / requests if requests else 0.0
 
 
 def coform_env(database_url: str) -> dict[str, str]:
@@ -187,8 +206,13 @@ async def measure_coform(
             drafts = [await open_draft(running.url, plan) for _ in range(size.drafts)]
 
             adjacent = baseline.measure()
+            pid = running.process.pid
             get = hammer(
-                running.url, [wrk.WrkRequest("GET", drafts[0].path, {"Cookie": drafts[0].cookie})], 200, size
+                running.url,
+                pid,
+                [wrk.WrkRequest("GET", drafts[0].path, {"Cookie": drafts[0].cookie})],
+                200,
+                size,
             )
             rows.append(
                 request_row("2", "GET a question page (existing draft)", database, get, adjacent, GET_TARGET)
@@ -203,7 +227,7 @@ async def measure_coform(
                 for d in drafts
             ]
             adjacent = baseline.measure()
-            post = hammer(running.url, posts, 303, size)
+            post = hammer(running.url, pid, posts, 303, size)
             rows.append(
                 request_row(
                     "3", "POST a valid page (validate, save draft)", database, post, adjacent, POST_TARGET
@@ -211,8 +235,10 @@ async def measure_coform(
             )
 
             adjacent = baseline.measure()
+            before = server.cpu_seconds(pid)
             result = run_journeys(running.url, size)
-            rows.append(journeys_row(database, result, adjacent, size))
+            cpu_ms = cpu_ms_each(server.cpu_seconds(pid) - before, int(str(result["requests"])))
+            rows.append(journeys_row(database, result, cpu_ms, adjacent, size))
 
             if with_weight:
                 rows.extend(await weight_rows(running.url, drafts[0], database))
@@ -220,14 +246,15 @@ async def measure_coform(
 
 
 def request_row(
-    number: str, what: str, database: str, load: wrk.Load, baseline: wrk.Load, target: float
+    number: str, what: str, database: str, measured: Measured, baseline: Measured, target: float
 ) -> Row:
-    ratio = load.per_second / baseline.per_second
+    load = measured.load
+    ratio = load.per_second / baseline.load.per_second
     return Row(
         number,
         what,
         database,
-        f"{load.per_second:,.0f} req/s",
+        f"{load.per_second:,.0f} req/s, {measured.cpu_ms:.2f} ms CPU each",
         load.p50_ms,
         load.p99_ms,
         load.errors,
@@ -237,7 +264,9 @@ def request_row(
     )
 
 
-def journeys_row(database: str, result: dict[str, object], baseline: wrk.Load, size: Size) -> Row:
+def journeys_row(
+    database: str, result: dict[str, object], cpu_ms: float, baseline: Measured, size: Size
+) -> Row:
     seconds = float(str(result["seconds"]))
     done = int(str(result["journeys"]))
     requests = int(str(result["requests"]))
@@ -249,11 +278,11 @@ def journeys_row(database: str, result: dict[str, object], baseline: wrk.Load, s
         f"complete journeys, {size.respondents} concurrent respondents "
         f"({result['requests_per_journey']} requests each)",
         database,
-        f"{done / seconds:,.1f} journeys/s ({per_second:,.0f} req/s)",
+        f"{done / seconds:,.1f} journeys/s ({per_second:,.0f} req/s, {cpu_ms:.2f} ms CPU each)",
         float(str(result["p50_ms"])),
         p99,
         errors,
-        per_second / baseline.per_second,
+        per_second / baseline.load.per_second,
         target=f"p99 < {P99_TARGET_MS:.0f} ms, 0 errors",
         met=p99 < P99_TARGET_MS and errors == 0 and done > 0,
     )
@@ -351,17 +380,18 @@ async def durability(databases: Sequence[str]) -> list[str]:
 
 
 def baseline_row(baseline: Baseline) -> Row:
-    rates = [load.per_second for load in baseline.loads]
-    worst_p50 = max(load.p50_ms for load in baseline.loads)
-    worst_p99 = max(load.p99_ms for load in baseline.loads)
+    loads = [measured.load for measured in baseline.loads]
+    rates = [load.per_second for load in loads]
+    cpu_ms = sum(measured.cpu_ms for measured in baseline.loads) / len(baseline.loads)
     return Row(
         "1",
         'baseline: bare Starlette route returning "ok" (measured before each row)',
         "–",
-        f"{sum(rates) / len(rates):,.0f} req/s (mean of {len(rates)}: {min(rates):,.0f}–{max(rates):,.0f})",
-        worst_p50,
-        worst_p99,
-        sum(load.errors for load in baseline.loads),
+        f"{sum(rates) / len(rates):,.0f} req/s (mean of {len(rates)}: {min(rates):,.0f}–{max(rates):,.0f}), "
+        f"{cpu_ms:.2f} ms CPU each",
+        max(load.p50_ms for load in loads),
+        max(load.p99_ms for load in loads),
+        sum(load.errors for load in loads),
         1.0,
     )
 
@@ -390,7 +420,7 @@ async def run(args: argparse.Namespace, logs: Path) -> list[Row]:
 
     coform_rows: list[Row] = []
     with server.serving("bench.baseline:create_app", {}, args.workers, log=logs / "baseline.log") as bare:
-        baseline = Baseline(bare.url, size, [])
+        baseline = Baseline(bare.url, bare.process.pid, size, [])
         for database in http_databases:
             with_weight = database == http_databases[0]
             coform_rows.extend(
