@@ -37,6 +37,7 @@ from engine.web.visits import (
     _visit,
     _wake_sender,
     _words,
+    draft_form,
     journey_page,
 )
 
@@ -69,7 +70,9 @@ async def _resumed(request: Request, token: str | None) -> Response:
     form = forms.get(draft.form_slug) if draft else None
     if draft is None or form is None:
         return _resume_expired(request)
-    response = _redirect(_resume_target(form, draft, now))
+    # A draft on a version that cannot be loaded any more goes to the live form, which says so.
+    answered_on = await draft_form(request, form, draft) or form
+    response = _redirect(_resume_target(answered_on, draft, now))
     _cookies(request).write(response, form.slug, DraftCookie(token, draft.id, draft.language, False))
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -22,6 +22,7 @@ from engine.web.visits import (
     _redirect,
     _resume_target,
     _templates,
+    draft_form,
     journey_page,
 )
 
@@ -69,10 +70,11 @@ async def begin(request: Request) -> Response:
         return _start(request, form, language, easy_read, continuing=cookie is not None, notice=notice)
     if not form.is_open(now):
         return _closed_page(request, form, language, now, has_draft=False, status=403)
-    draft = await _live_draft(request, cookie.token, now) if cookie else None
-    fresh = data.get("fresh") == "1"
-    if draft is not None and cookie is not None and not fresh and draft.version == form.version:
-        return _redirect(_resume_target(form, draft, now))
+    # "Start again" (fresh) leaves the draft this browser has, as does one on a version gone for good.
+    draft = await _live_draft(request, cookie.token, now) if cookie and data.get("fresh") != "1" else None
+    answered_on = await draft_form(request, form, draft) if draft is not None else None
+    if draft is not None and answered_on is not None:
+        return _redirect(_resume_target(answered_on, draft, now))
     draft, token = await storage.create_draft(form.slug, form.version, language)
     response = _redirect(_resume_target(form, draft, now))
     _cookies(request).write(response, form.slug, DraftCookie(token, draft.id, language, easy_read))

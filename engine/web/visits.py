@@ -23,6 +23,7 @@ from engine.mail import Composer, InvalidAddress
 from engine.messages import error_message, format_date
 from engine.settings import Settings
 from engine.validation import FieldError
+from engine.versions import Library
 from engine.web.drafts import (
     DraftCookie,
     DraftCookies,
@@ -188,17 +189,28 @@ async def _visit(request: Request, *, submitted_ok: bool = False) -> Visit:
             raise Detour(_redirect(_url(form, "confirmation")))
     elif draft.form_slug != form.slug:
         raise Detour(_redirect(_url(form)))
-    language, easy_read = _preferences(request, form, cookie)
+    # Whether the form is open is the live version's say; the questions are the draft's version's.
+    answered_on = await draft_form(request, form, draft)
+    language, easy_read = _preferences(request, answered_on or form, cookie)
     today = now.astimezone(LONDON).date()
-    visit = Visit(form, draft, cookie, {}, language, easy_read, today)
+    visit = Visit(answered_on or form, draft, cookie, {}, language, easy_read, today)
     request.state.visit = visit
     if not visit.submitted:
         if not form.is_open(now):
             raise Detour(_closed_page(request, form, language, now, has_draft=True))
-        if draft.version != form.version:
+        if answered_on is None:
             raise Detour(_render(request, visit, "pages/form_changed.html", {}, status=409))
-    visit.answers = decode_answers(form, draft.answers)
+    visit.answers = decode_answers(visit.form, draft.answers)
     return visit
+
+
+async def draft_form(request: Request, live: Form, draft: storage.Draft) -> Form | None:
+    """The version of the form a draft was started on: `live` itself, or an earlier version rebuilt
+    from its stored definition by the Library (built once per worker); None if it cannot be loaded."""
+    if draft.version == live.version:
+        return live
+    library: Library = request.app.state.library
+    return await library.stored_form(live.slug, draft.version)
 
 
 async def _live_draft(request: Request, token: str, now: dt.datetime) -> storage.Draft | None:
