@@ -20,10 +20,10 @@ from engine.web.drafts import (
     RawFields,
     encode_answers,
 )
-from engine.web.visits import Visit, _is_change, _reload, _settings, _url
+from engine.web.visits import Visit, app_settings, form_url, is_change, reload_visit
 
 
-def _file_questions(page: Page) -> list[Question]:
+def file_questions(page: Page) -> list[Question]:
     found: list[Question] = []
     pending = list(page.questions)
     while pending:
@@ -34,14 +34,14 @@ def _file_questions(page: Page) -> list[Question]:
     return found
 
 
-async def _with_uploads(
+async def with_uploads(
     request: Request, visit: Visit, page: Page, data: FormData, raw: RawFields, stored: Mapping[str, Any]
 ) -> tuple[RawFields, dict[str, FieldError]]:
     """The raw fields with each file question's file ids: those kept before, then new uploads
     (checked, stripped of location data and stored by engine.uploads)."""
     raw = dict(raw)
     errors: dict[str, FieldError] = {}
-    for question in _file_questions(page):
+    for question in file_questions(page):
         uploads = [u for u in data.getlist(question.id) if isinstance(u, UploadFile) and u.filename]
         kept = tuple(stored.get(question.id, ()))
         ids: list[str] = list(kept)
@@ -54,7 +54,7 @@ async def _with_uploads(
                         upload.filename or "",
                         await upload.read(),
                         attached=len(ids),
-                        upload_dir=_settings(request).upload_dir,
+                        upload_dir=app_settings(request).upload_dir,
                     )
                 )
             except Invalid as problem:
@@ -64,34 +64,36 @@ async def _with_uploads(
     return raw, errors
 
 
-async def _keep_uploads(visit: Visit, page: Page, raw: RawFields) -> None:
+async def keep_uploads(visit: Visit, page: Page, raw: RawFields) -> None:
     """Keep the files just uploaded in the answer even though the page shows an error: with
     JavaScript off the file input comes back empty, and the respondent should not send them again."""
     held = {
         question.id: raw[question.id]
-        for question in _file_questions(page)
+        for question in file_questions(page)
         if raw.get(question.id, ()) != tuple(visit.answers.get(question.id, ()))
     }
     if held:
-        _reload(visit, await storage.save_answers(visit.draft.id, encode_answers(visit.form, held)))
+        reload_visit(visit, await storage.save_answers(visit.draft.id, encode_answers(visit.form, held)))
 
 
-async def _load_uploaded(visit: Visit, page: Page) -> None:
+async def load_uploaded(visit: Visit, page: Page) -> None:
     """Read the names of the draft's files, for a page that shows the files it holds."""
-    if _file_questions(page):
+    if file_questions(page):
         visit.uploaded = {stored.id: stored for stored in await storage.files_of(visit.draft.id)}
 
 
-def _uploaded(request: Request, visit: Visit, page: Page, raw: RawFields) -> dict[str, list[dict[str, str]]]:
+def listed_files(
+    request: Request, visit: Visit, page: Page, raw: RawFields
+) -> dict[str, list[dict[str, str]]]:
     """Each file question's files as the page lists them: name, id, and where "Remove" posts.
 
     An item of a repeating page keeps its files inside the item, so its files are listed without
     a Remove button (removing the item removes them).
     """
-    remove = None if page.repeat is not None else f"{_url(visit.form, page.id)}/files"
-    query = "?change=1" if _is_change(request) else ""
+    remove = None if page.repeat is not None else f"{form_url(visit.form, page.id)}/files"
+    query = "?change=1" if is_change(request) else ""
     listed: dict[str, list[dict[str, str]]] = {}
-    for question in _file_questions(page):
+    for question in file_questions(page):
         held = [visit.uploaded[file_id] for file_id in raw.get(question.id, ()) if file_id in visit.uploaded]
         listed[question.id] = [
             {
@@ -114,5 +116,5 @@ def _upload_error(question: Question, problem: Invalid, language: str) -> FieldE
     return FieldError(code=problem.code, message=message, target_id=question.id)
 
 
-def _merged(result: PageResult, extra: Mapping[str, FieldError]) -> Mapping[str, FieldError]:
+def merged_errors(result: PageResult, extra: Mapping[str, FieldError]) -> Mapping[str, FieldError]:
     return MappingProxyType({**result.errors, **extra}) if extra else result.errors

@@ -20,25 +20,25 @@ from engine.web.drafts import (
     encode_answers,
     raw_fields,
 )
-from engine.web.files import _load_uploaded, _merged, _with_uploads
-from engine.web.question_pages import _question_page
+from engine.web.files import load_uploaded, merged_errors, with_uploads
+from engine.web.question_pages import question_page
 from engine.web.views import QuestionView
 from engine.web.visits import (
     Visit,
-    _after_save,
-    _back_href,
-    _form_data,
-    _is_change,
-    _page,
-    _progress,
-    _redirect,
-    _reload,
-    _render,
-    _require_on_route,
-    _url,
-    _visit,
-    _words,
+    after_save,
+    back_link,
+    form_url,
+    is_change,
     journey_page,
+    load_visit,
+    posted_form,
+    progress_label,
+    redirect,
+    reload_visit,
+    render,
+    requested_page,
+    require_on_route,
+    words_for,
 )
 
 ADD_ANOTHER = "add_another"
@@ -61,12 +61,12 @@ def _add_another_question(visit: Visit, page: Page) -> Question:
     return Question(
         id=ADD_ANOTHER,
         type="yes_no",
-        label=Text(_words(visit, "add_another_question", item=name)),
-        errors=MappingProxyType({"required": Text(_words(visit, "add_another_required", item=name))}),
+        label=Text(words_for(visit, "add_another_question", item=name)),
+        errors=MappingProxyType({"required": Text(words_for(visit, "add_another_required", item=name))}),
     )
 
 
-def _item_list(
+def item_list(
     request: Request,
     visit: Visit,
     page: Page,
@@ -82,7 +82,7 @@ def _item_list(
         raise HTTPException(404)
     items = _items(visit, page)
     if not items and repeat.min_items > 0 and status == 200:
-        return _redirect(f"{_url(visit.form, page.id)}/items/new" + ("?change=1" if change else ""))
+        return redirect(f"{form_url(visit.form, page.id)}/items/new" + ("?change=1" if change else ""))
     name = _item_name(visit, page)
     rows = []
     for number, item in enumerate(items, start=1):
@@ -95,8 +95,8 @@ def _item_list(
             {
                 "key": f"{name[:1].upper()}{name[1:]} {number}",
                 "value": "\n".join(lines),
-                "change_href": f"{_url(visit.form, page.id)}/items/{number}",
-                "remove_href": f"{_url(visit.form, page.id)}/items/{number}/remove",
+                "change_href": f"{form_url(visit.form, page.id)}/items/{number}",
+                "remove_href": f"{form_url(visit.form, page.id)}/items/{number}/remove",
             }
         )
     question = _add_another_question(visit, page)
@@ -116,39 +116,39 @@ def _item_list(
         "view": view,
         "page_title": page.title.get(visit.language, visit.easy_read) if page.title else name,
         "errors": list((errors or {}).values()),
-        "back_href": _back_href(visit, page.id, change),
-        "action": _url(visit.form, page.id, change=change),
-        "progress_label": _progress(visit, page),
+        "back_href": back_link(visit, page.id, change),
+        "action": form_url(visit.form, page.id, change=change),
+        "progress_label": progress_label(visit, page),
         "notice": notice,
     }
-    return _render(request, visit, "pages/item_list.html", context, status=status)
+    return render(request, visit, "pages/item_list.html", context, status=status)
 
 
-async def _answer_item_list(request: Request, visit: Visit, page: Page, change: bool) -> Response:
+async def answer_item_list(request: Request, visit: Visit, page: Page, change: bool) -> Response:
     repeat = page.repeat
     if repeat is None:
         raise HTTPException(404)
-    data, raw, csrf_ok = await _form_data(request)
+    data, raw, csrf_ok = await posted_form(request)
     if not csrf_ok:
-        notice = _words(visit, "csrf_notice")
-        return _item_list(request, visit, page, change, raw=raw, status=403, notice=notice)
+        notice = words_for(visit, "csrf_notice")
+        return item_list(request, visit, page, change, raw=raw, status=403, notice=notice)
     if data.get("action") == "save":
-        return _redirect(_url(visit.form, "save"))
+        return redirect(form_url(visit.form, "save"))
     items = _items(visit, page)
     if len(items) < repeat.max_items:
         check = Page(id=f"{page.id}__list", questions=(_add_another_question(visit, page),))
         result = validate_page(visit.form, check, raw, {}, visit.today, visit.language)
         if not result.ok:
-            return _item_list(request, visit, page, change, errors=result.errors, raw=raw, status=422)
+            return item_list(request, visit, page, change, errors=result.errors, raw=raw, status=422)
         if result.answers[ADD_ANOTHER] is True:
-            return _redirect(f"{_url(visit.form, page.id)}/items/new" + ("?change=1" if change else ""))
+            return redirect(f"{form_url(visit.form, page.id)}/items/new" + ("?change=1" if change else ""))
     if len(items) < repeat.min_items:
-        message = _words(visit, "too_few_items", count=repeat.min_items, item=_item_name(visit, page))
+        message = words_for(visit, "too_few_items", count=repeat.min_items, item=_item_name(visit, page))
         error = FieldError(code="too_few_items", message=message, target_id=ADD_ANOTHER)
-        return _item_list(request, visit, page, change, errors={ADD_ANOTHER: error}, raw=raw, status=422)
+        return item_list(request, visit, page, change, errors={ADD_ANOTHER: error}, raw=raw, status=422)
     if page.id not in visit.seen:
-        _reload(visit, await storage.save_answers(visit.draft.id, {}, seen_page=page.id))
-    return _redirect(_after_save(visit, page.id, change))
+        reload_visit(visit, await storage.save_answers(visit.draft.id, {}, seen_page=page.id))
+    return redirect(after_save(visit, page.id, change))
 
 
 def _item_number(request: Request, items: tuple[Mapping[str, Any], ...]) -> int | None:
@@ -164,16 +164,16 @@ def _item_number(request: Request, items: tuple[Mapping[str, Any], ...]) -> int 
 def _item_page(
     request: Request, visit: Visit, page: Page, number: int | None, raw: RawFields, **extra: Any
 ) -> Response:
-    base = f"{_url(visit.form, page.id)}/items/{number or 'new'}"
-    change = _is_change(request)
+    base = f"{form_url(visit.form, page.id)}/items/{number or 'new'}"
+    change = is_change(request)
     items = _items(visit, page)
     name = _item_name(visit, page)
     title = page.title.get(visit.language, visit.easy_read) if page.title else None
     if page.heading_question is None:
         title = f"{name[:1].upper()}{name[1:]} {number or len(items) + 1}" if title is None else title
     context = ChainMap(dict(items[number - 1]) if number else {}, visit.answers)
-    back = _url(visit.form, page.id, change=change) if items else _back_href(visit, page.id, change)
-    return _question_page(
+    back = form_url(visit.form, page.id, change=change) if items else back_link(visit, page.id, change)
+    return question_page(
         request,
         visit,
         page,
@@ -189,51 +189,53 @@ def _item_page(
 
 @journey_page
 async def show_item(request: Request) -> Response:
-    visit = await _visit(request)
-    page = _page(visit, request)
-    _require_on_route(visit, page.id)
+    visit = await load_visit(request)
+    page = requested_page(visit, request)
+    require_on_route(visit, page.id)
     if page.repeat is None:
         raise HTTPException(404)
     items = _items(visit, page)
     number = _item_number(request, items)
     if number is None and len(items) >= page.repeat.max_items:
-        return _redirect(_url(visit.form, page.id))
+        return redirect(form_url(visit.form, page.id))
     raw = raw_fields(page.questions, items[number - 1]) if number else {}
-    await _load_uploaded(visit, page)
+    await load_uploaded(visit, page)
     return _item_page(request, visit, page, number, raw)
 
 
 @journey_page
 async def answer_item(request: Request) -> Response:
-    visit = await _visit(request)
-    page = _page(visit, request)
-    _require_on_route(visit, page.id)
+    visit = await load_visit(request)
+    page = requested_page(visit, request)
+    require_on_route(visit, page.id)
     if page.repeat is None:
         raise HTTPException(404)
     items = _items(visit, page)
     number = _item_number(request, items)
-    data, raw, csrf_ok = await _form_data(request)
+    data, raw, csrf_ok = await posted_form(request)
     if not csrf_ok:
-        return _item_page(request, visit, page, number, raw, status=403, notice=_words(visit, "csrf_notice"))
+        return _item_page(
+            request, visit, page, number, raw, status=403, notice=words_for(visit, "csrf_notice")
+        )
     stored = items[number - 1] if number else {}
-    raw, upload_errors = await _with_uploads(request, visit, page, data, raw, stored)
-    await _load_uploaded(visit, page)
+    raw, upload_errors = await with_uploads(request, visit, page, data, raw, stored)
+    await load_uploaded(visit, page)
     result = validate_page(visit.form, page, raw, visit.answers, visit.today, visit.language)
-    errors = _merged(result, upload_errors)
+    errors = merged_errors(result, upload_errors)
     if errors:
         context = ChainMap(dict(result.answers), visit.answers)
         return _item_page(request, visit, page, number, raw, errors=errors, context=context, status=422)
     item = MappingProxyType(dict(result.answers))
     if number is None:
         if len(items) >= page.repeat.max_items:
-            return _redirect(_url(visit.form, page.id))
+            return redirect(form_url(visit.form, page.id))
         changed = (*items, item)
     else:
         changed = (*items[: number - 1], item, *items[number:])
     await _save_items(visit, page, changed)
     if data.get("action") == "save":
-        return _redirect(_url(visit.form, "save"))
-    return _redirect(_url(visit.form, page.id, change=_is_change(request)))
+        return redirect(form_url(visit.form, "save"))
+    return redirect(form_url(visit.form, page.id, change=is_change(request)))
 
 
 async def _save_items(visit: Visit, page: Page, items: tuple[Mapping[str, Any], ...]) -> None:
@@ -248,8 +250,8 @@ def _remove_question(visit: Visit, page: Page, number: int) -> Question:
     return Question(
         id=CONFIRM_REMOVE,
         type="yes_no",
-        label=Text(_words(visit, "remove_item_question", item=name, number=number)),
-        errors=MappingProxyType({"required": Text(_words(visit, "remove_item_required", item=name))}),
+        label=Text(words_for(visit, "remove_item_question", item=name, number=number)),
+        errors=MappingProxyType({"required": Text(words_for(visit, "remove_item_required", item=name))}),
     )
 
 
@@ -270,18 +272,18 @@ def _remove_page(
         "view": view,
         "page_title": view.label,
         "errors": list(errors.values()),
-        "back_href": _url(visit.form, page.id),
-        "action": f"{_url(visit.form, page.id)}/items/{number}/remove",
+        "back_href": form_url(visit.form, page.id),
+        "action": f"{form_url(visit.form, page.id)}/items/{number}/remove",
         **extra,
     }
-    return _render(request, visit, "pages/remove_item.html", context, status=extra.get("status", 200))
+    return render(request, visit, "pages/remove_item.html", context, status=extra.get("status", 200))
 
 
 @journey_page
 async def show_remove_item(request: Request) -> Response:
-    visit = await _visit(request)
-    page = _page(visit, request)
-    _require_on_route(visit, page.id)
+    visit = await load_visit(request)
+    page = requested_page(visit, request)
+    require_on_route(visit, page.id)
     number = _item_number(request, _items(visit, page))
     if number is None:
         raise HTTPException(404)
@@ -290,16 +292,16 @@ async def show_remove_item(request: Request) -> Response:
 
 @journey_page
 async def remove_item(request: Request) -> Response:
-    visit = await _visit(request)
-    page = _page(visit, request)
-    _require_on_route(visit, page.id)
+    visit = await load_visit(request)
+    page = requested_page(visit, request)
+    require_on_route(visit, page.id)
     items = _items(visit, page)
     number = _item_number(request, items)
     if number is None:
         raise HTTPException(404)
-    _, raw, csrf_ok = await _form_data(request)
+    _, raw, csrf_ok = await posted_form(request)
     if not csrf_ok:
-        notice = _words(visit, "csrf_notice")
+        notice = words_for(visit, "csrf_notice")
         return _remove_page(request, visit, page, number, raw=raw, status=403, notice=notice)
     check = Page(id=f"{page.id}__remove", questions=(_remove_question(visit, page, number),))
     result = validate_page(visit.form, check, raw, {}, visit.today, visit.language)
@@ -307,4 +309,4 @@ async def remove_item(request: Request) -> Response:
         return _remove_page(request, visit, page, number, raw=raw, errors=result.errors, status=422)
     if result.answers[CONFIRM_REMOVE] is True:
         await _save_items(visit, page, (*items[: number - 1], *items[number:]))
-    return _redirect(_url(visit.form, page.id))
+    return redirect(form_url(visit.form, page.id))

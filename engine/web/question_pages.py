@@ -16,9 +16,9 @@ from engine.validation import FieldError
 from engine.web.drafts import (
     RawFields,
 )
-from engine.web.files import _file_questions, _uploaded
+from engine.web.files import file_questions, listed_files
 from engine.web.views import QuestionView
-from engine.web.visits import Visit, _holds, _progress, _render, _url
+from engine.web.visits import Visit, form_url, holds, progress_label, render
 
 
 def _piped(visit: Visit) -> dict[str, str]:
@@ -45,11 +45,11 @@ def _views(
     views: list[QuestionView] = []
     hidden: set[str] = set()
     for question in page.questions:
-        if not _holds(question.show_if, context, visit.today):
+        if not holds(question.show_if, context, visit.today):
             hidden.add(question.id)
         options = None
         if any(option.show_if is not None for option in question.options):
-            options = tuple(o for o in question.options if _holds(o.show_if, context, visit.today))
+            options = tuple(o for o in question.options if holds(o.show_if, context, visit.today))
         views.append(
             QuestionView(
                 question,
@@ -74,7 +74,7 @@ def _page_title(visit: Visit, page: Page, views: tuple[QuestionView, ...]) -> st
     return visit.form.title.get(visit.language, visit.easy_read)
 
 
-def _question_page(
+def question_page(
     request: Request,
     visit: Visit,
     page: Page,
@@ -100,11 +100,11 @@ def _question_page(
         "errors": list(errors.values()),
         "back_href": back_href,
         "action": action,
-        "autosave_url": f"{_url(visit.form, page.id)}/autosave" if autosave and not page.repeat else "",
-        "multipart": bool(_file_questions(page)),
-        "uploaded": _uploaded(request, visit, page, raw),
-        "progress_label": _progress(visit, page),
+        "autosave_url": f"{form_url(visit.form, page.id)}/autosave" if autosave and not page.repeat else "",
+        "multipart": bool(file_questions(page)),
+        "uploaded": listed_files(request, visit, page, raw),
+        "progress_label": progress_label(visit, page),
         "caption": section.title.get(visit.language, visit.easy_read) if section.title else "",
         "notice": notice,
     }
-    return _render(request, visit, "pages/question.html", page_context, status=status)
+    return render(request, visit, "pages/question.html", page_context, status=status)

@@ -18,77 +18,77 @@ from engine.web.drafts import (
     own_ids,
     raw_fields,
 )
-from engine.web.files import _file_questions, _keep_uploads, _load_uploaded, _merged, _with_uploads
-from engine.web.items import _answer_item_list, _item_list
-from engine.web.question_pages import _question_page
+from engine.web.files import file_questions, keep_uploads, load_uploaded, merged_errors, with_uploads
+from engine.web.items import answer_item_list, item_list
+from engine.web.question_pages import question_page
 from engine.web.visits import (
     Visit,
-    _after_save,
-    _back_href,
-    _form_data,
-    _holds,
-    _is_change,
-    _page,
-    _redirect,
-    _reload,
-    _render,
-    _require_on_route,
-    _url,
-    _visit,
-    _words,
+    after_save,
+    back_link,
+    form_url,
+    holds,
+    is_change,
     journey_page,
+    load_visit,
+    posted_form,
+    redirect,
+    reload_visit,
+    render,
+    requested_page,
+    require_on_route,
+    words_for,
 )
 
 
 @journey_page
 async def show_page(request: Request) -> Response:
-    visit = await _visit(request)
-    page = _page(visit, request)
-    _require_on_route(visit, page.id)
-    change = _is_change(request)
+    visit = await load_visit(request)
+    page = requested_page(visit, request)
+    require_on_route(visit, page.id)
+    change = is_change(request)
     if page.exit:
-        context = {"page": page, "back_href": _back_href(visit, page.id, change)}
-        return _render(request, visit, "pages/exit.html", context)
+        context = {"page": page, "back_href": back_link(visit, page.id, change)}
+        return render(request, visit, "pages/exit.html", context)
     if page.repeat is not None:
-        return _item_list(request, visit, page, change)
-    await _load_uploaded(visit, page)
-    return _question_page(
+        return item_list(request, visit, page, change)
+    await load_uploaded(visit, page)
+    return question_page(
         request,
         visit,
         page,
         raw_fields(page.questions, visit.answers),
-        action=_url(visit.form, page.id, change=change),
-        back_href=_back_href(visit, page.id, change),
+        action=form_url(visit.form, page.id, change=change),
+        back_href=back_link(visit, page.id, change),
     )
 
 
 @journey_page
 async def answer_page(request: Request) -> Response:
-    visit = await _visit(request)
-    page = _page(visit, request)
-    _require_on_route(visit, page.id)
-    change = _is_change(request)
+    visit = await load_visit(request)
+    page = requested_page(visit, request)
+    require_on_route(visit, page.id)
+    change = is_change(request)
     if page.exit:
         raise HTTPException(405)
     if page.repeat is not None:
-        return await _answer_item_list(request, visit, page, change)
-    data, raw, csrf_ok = await _form_data(request)
-    action = _url(visit.form, page.id, change=change)
-    back = _back_href(visit, page.id, change)
+        return await answer_item_list(request, visit, page, change)
+    data, raw, csrf_ok = await posted_form(request)
+    action = form_url(visit.form, page.id, change=change)
+    back = back_link(visit, page.id, change)
     if not csrf_ok:
-        notice = _words(visit, "csrf_notice")
-        return _question_page(
+        notice = words_for(visit, "csrf_notice")
+        return question_page(
             request, visit, page, raw, action=action, back_href=back, status=403, notice=notice
         )
-    raw, upload_errors = await _with_uploads(request, visit, page, data, raw, visit.answers)
-    await _load_uploaded(visit, page)
+    raw, upload_errors = await with_uploads(request, visit, page, data, raw, visit.answers)
+    await load_uploaded(visit, page)
     result = validate_page(visit.form, page, raw, visit.answers, visit.today, visit.language)
-    errors = _merged(result, upload_errors)
+    errors = merged_errors(result, upload_errors)
     saving = data.get("action") == "save"
     if errors and not saving:
-        await _keep_uploads(visit, page, raw)
+        await keep_uploads(visit, page, raw)
         context = ChainMap(dict(result.answers), visit.answers)
-        return _question_page(
+        return question_page(
             request,
             visit,
             page,
@@ -101,8 +101,8 @@ async def answer_page(request: Request) -> Response:
         )
     await _save_page(visit, page, result, errors, continued=not saving)
     if saving:
-        return _redirect(_url(visit.form, "save"))
-    return _redirect(_after_save(visit, page.id, change))
+        return redirect(form_url(visit.form, "save"))
+    return redirect(after_save(visit, page.id, change))
 
 
 async def _save_page(
@@ -120,57 +120,57 @@ async def _save_page(
         remove=remove,
         seen_page=page.id if continued else None,
     )
-    _reload(visit, draft)
+    reload_visit(visit, draft)
 
 
 @journey_page
 async def autosave(request: Request) -> Response:
     """Save what is valid on a page as answers change (JavaScript only), and say which of the
     page's questions the answers so far make visible: {"saved": true, "visible": ["q1", "q3"]}."""
-    visit = await _visit(request)
-    page = _page(visit, request)
+    visit = await load_visit(request)
+    page = requested_page(visit, request)
     if (
         page.repeat is not None
         or page.exit
         or not journey.can_visit(visit.form, page.id, visit.answers, visit.today, seen=visit.seen)
     ):
         return JSONResponse({"saved": False, "visible": []}, status_code=409)
-    _, raw, csrf_ok = await _form_data(request)
+    _, raw, csrf_ok = await posted_form(request)
     if not csrf_ok:
         return JSONResponse({"saved": False, "visible": []}, status_code=403)
-    for question in _file_questions(page):
+    for question in file_questions(page):
         raw[question.id] = tuple(visit.answers.get(question.id, ()))
     result = validate_page(visit.form, page, raw, visit.answers, visit.today, visit.language)
     await _save_page(visit, page, result, result.errors, continued=False)
     context = ChainMap(dict(result.answers), visit.answers)
-    visible = [q.id for q in page.questions if _holds(q.show_if, context, visit.today)]
+    visible = [q.id for q in page.questions if holds(q.show_if, context, visit.today)]
     return JSONResponse({"saved": True, "visible": visible})
 
 
 @journey_page
 async def remove_file(request: Request) -> Response:
     """The Remove button beside an uploaded file: take it out of the answer, delete the stored file."""
-    visit = await _visit(request)
-    page = _page(visit, request)
-    _require_on_route(visit, page.id)
+    visit = await load_visit(request)
+    page = requested_page(visit, request)
+    require_on_route(visit, page.id)
     if page.exit or page.repeat is not None:
         raise HTTPException(404)
-    _, _, csrf_ok = await _form_data(request)
-    await _load_uploaded(visit, page)
+    _, _, csrf_ok = await posted_form(request)
+    await load_uploaded(visit, page)
     stored = visit.uploaded.get(request.path_params["file_id"])
-    if stored is None or stored.question_id not in {question.id for question in _file_questions(page)}:
+    if stored is None or stored.question_id not in {question.id for question in file_questions(page)}:
         raise HTTPException(404)
-    change = _is_change(request)
+    change = is_change(request)
     if not csrf_ok:
-        return _question_page(
+        return question_page(
             request,
             visit,
             page,
             raw_fields(page.questions, visit.answers),
-            action=_url(visit.form, page.id, change=change),
-            back_href=_back_href(visit, page.id, change),
+            action=form_url(visit.form, page.id, change=change),
+            back_href=back_link(visit, page.id, change),
             status=403,
-            notice=_words(visit, "csrf_notice"),
+            notice=words_for(visit, "csrf_notice"),
         )
     kept = tuple(file_id for file_id in visit.answers.get(stored.question_id, ()) if file_id != stored.id)
     if kept:
@@ -178,4 +178,4 @@ async def remove_file(request: Request) -> Response:
     else:
         await storage.save_answers(visit.draft.id, {}, remove=[stored.question_id])
     await storage.delete_file(stored.id)
-    return _redirect(_url(visit.form, page.id, change=change))
+    return redirect(form_url(visit.form, page.id, change=change))

@@ -22,23 +22,23 @@ from engine.web.security import CSRF_FIELD
 from engine.web.visits import (
     LONDON,
     Visit,
-    _address_error,
-    _composer,
-    _cookies,
-    _form_data,
-    _live_draft,
-    _now,
-    _redirect,
-    _render,
-    _resume_target,
-    _settings,
-    _templates,
-    _url,
-    _visit,
-    _wake_sender,
-    _words,
+    address_error,
+    app_settings,
+    app_templates,
+    current_time,
+    draft_cookies,
     draft_form,
+    email_composer,
+    form_url,
     journey_page,
+    live_draft,
+    load_visit,
+    posted_form,
+    redirect,
+    render,
+    resume_target,
+    wake_sender,
+    words_for,
 )
 
 #: The address to email a save-and-return link to, on the save page.
@@ -64,23 +64,23 @@ async def _resumed(request: Request, token: str | None) -> Response:
     """The draft `token` opens, in this browser's cookie, and a redirect to where it left off."""
     if token is None:
         return _resume_expired(request)
-    now = _now(request)
-    draft = await _live_draft(request, token, now)
+    now = current_time(request)
+    draft = await live_draft(request, token, now)
     forms: Mapping[str, Form] = request.app.state.forms
     form = forms.get(draft.form_slug) if draft else None
     if draft is None or form is None:
         return _resume_expired(request)
     # A draft on a version that cannot be loaded any more goes to the live form, which says so.
     answered_on = await draft_form(request, form, draft) or form
-    response = _redirect(_resume_target(answered_on, draft, now))
-    _cookies(request).write(response, form.slug, DraftCookie(token, draft.id, draft.language, False))
+    response = redirect(resume_target(answered_on, draft, now))
+    draft_cookies(request).write(response, form.slug, DraftCookie(token, draft.id, draft.language, False))
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
 def _resume_expired(request: Request) -> Response:
-    context = {"days": _settings(request).draft_days, "lang": "en", "easy_read": False}
-    expired = _templates(request).TemplateResponse(request, "pages/resume_expired.html", context, 404)
+    context = {"days": app_settings(request).draft_days, "lang": "en", "easy_read": False}
+    expired = app_templates(request).TemplateResponse(request, "pages/resume_expired.html", context, 404)
     expired.headers["Cache-Control"] = "no-store"
     return expired
 
@@ -90,7 +90,7 @@ async def resume_from_email(request: Request) -> Response:
     people do, and would use up a single-use link. Pressing it (POST) uses the link up and swaps
     it for the cookie, as a resume link is."""
     secret = request.path_params["secret"]
-    now = _now(request)
+    now = current_time(request)
     draft_id = await outbox.resume_link_draft(secret, now)
     draft = await _live_draft_by_id(draft_id) if draft_id else None
     forms: Mapping[str, Form] = request.app.state.forms
@@ -110,7 +110,7 @@ async def resume_from_email(request: Request) -> Response:
         "body": email_words("resume_email_body", draft.language, title=title),
         "action": f"/resume/email/{secret}",
     }
-    page = _templates(request).TemplateResponse(request, "pages/resume_email.html", context)
+    page = app_templates(request).TemplateResponse(request, "pages/resume_email.html", context)
     page.headers["Cache-Control"] = "no-store"
     return page
 
@@ -134,16 +134,16 @@ def _saved(
 ) -> Response:
     link = f"{str(request.base_url).rstrip('/')}/resume/{visit.cookie.token}"
     target = journey.first_incomplete_page(visit.form, visit.answers, visit.today, seen=visit.seen)
-    days = _settings(request).draft_days
-    expires = _now(request) + dt.timedelta(days=days)
+    days = app_settings(request).draft_days
+    expires = current_time(request) + dt.timedelta(days=days)
     expires_on = format_date(expires.astimezone(LONDON).date(), visit.language)
     language = visit.language
     context = {
         "link": link,
         "days": days,
-        "continue_href": _url(visit.form, "tasks" if visit.form.task_list else target),
+        "continue_href": form_url(visit.form, "tasks" if visit.form.task_list else target),
         "email": None
-        if _composer(request) is None
+        if email_composer(request) is None
         else {
             "heading": email_words("save_email_heading", language),
             "body": email_words("save_email_body", language, date=expires_on),
@@ -156,12 +156,12 @@ def _saved(
         "errors": list((errors or {}).values()),
         "notice": notice,
     }
-    return _render(request, visit, "pages/saved.html", context, status=status)
+    return render(request, visit, "pages/saved.html", context, status=status)
 
 
 @journey_page
 async def saved_page(request: Request) -> Response:
-    visit = await _visit(request)
+    visit = await load_visit(request)
     return _saved(request, visit)
 
 
@@ -172,32 +172,32 @@ async def _too_many_resume_emails(request: Request, visit: Visit) -> bool:
         ("resume_email_draft", visit.draft.id, RESUME_EMAILS_PER_DRAFT),
         ("resume_email_address", client, RESUME_EMAILS_PER_ADDRESS),
     ]
-    return await accounts.exceeds_limits(limits, now=_now(request))
+    return await accounts.exceeds_limits(limits, now=current_time(request))
 
 
 @journey_page
 async def email_resume_link(request: Request) -> Response:
     """Email a single-use link to this draft; the link and its message are written together."""
-    visit = await _visit(request)
-    composer = _composer(request)
+    visit = await load_visit(request)
+    composer = email_composer(request)
     if composer is None:
         raise HTTPException(404)
-    data, _, csrf_ok = await _form_data(request)
+    data, _, csrf_ok = await posted_form(request)
     typed = str(data.get(SAVE_EMAIL) or "")
     if not csrf_ok:
-        return _saved(request, visit, raw_email=typed, notice=_words(visit, "csrf_notice"), status=403)
+        return _saved(request, visit, raw_email=typed, notice=words_for(visit, "csrf_notice"), status=403)
     try:
         address = normalise_address(typed)
     except InvalidAddress as problem:
-        errors = {SAVE_EMAIL: _address_error(problem, SAVE_EMAIL, visit.language)}
+        errors = {SAVE_EMAIL: address_error(problem, SAVE_EMAIL, visit.language)}
         return _saved(request, visit, raw_email=typed, errors=errors, status=422)
     if await _too_many_resume_emails(request, visit):
         words = email_words("save_email_too_many", visit.language)
         errors = {SAVE_EMAIL: FieldError(code="too_many_links", message=words, target_id=SAVE_EMAIL)}
         return _saved(request, visit, raw_email=typed, errors=errors, status=429)
     secret = outbox.new_link_secret()
-    expires_at = _now(request) + dt.timedelta(days=_settings(request).draft_days)
+    expires_at = current_time(request) + dt.timedelta(days=app_settings(request).draft_days)
     message = composer.resume_link(visit.form, secret, expires_at, address, visit.language, visit.easy_read)
     await outbox.email_resume_link(visit.draft.id, visit.cookie.token, secret, expires_at, message)
-    _wake_sender(request)
-    return _redirect(_url(visit.form, "save") + "?emailed=1")
+    wake_sender(request)
+    return redirect(form_url(visit.form, "save") + "?emailed=1")

@@ -22,18 +22,18 @@ from engine.web.visits import (
     LONDON,
     Detour,
     Visit,
-    _address_error,
-    _back_href,
-    _composer,
-    _form_data,
-    _redirect,
-    _render,
-    _require_on_route,
-    _url,
-    _visit,
-    _wake_sender,
-    _words,
+    address_error,
+    back_link,
+    email_composer,
+    form_url,
     journey_page,
+    load_visit,
+    posted_form,
+    redirect,
+    render,
+    require_on_route,
+    wake_sender,
+    words_for,
 )
 
 #: The optional address for an emailed receipt, posted with the answers on check answers.
@@ -51,13 +51,13 @@ def _summary(visit: Visit, answers: Mapping[str, Any], *, changeable: bool) -> l
         rows = []
         for row in section.rows:
             if row.item_index is not None:
-                href = f"{_url(form, row.page_id)}/items/{row.item_index + 1}?change=1"
+                href = f"{form_url(form, row.page_id)}/items/{row.item_index + 1}?change=1"
             else:
-                href = _url(form, row.page_id, change=True)
+                href = form_url(form, row.page_id, change=True)
             rows.append(
                 {
                     "key": row.label,
-                    "value": row.answer if row.answered else _words(visit, "not_answered"),
+                    "value": row.answer if row.answered else words_for(visit, "not_answered"),
                     "change_href": href if changeable else None,
                 }
             )
@@ -74,7 +74,7 @@ def _check_answers(
     raw_email: str = "",
     errors: Mapping[str, FieldError] | None = None,
 ) -> Response:
-    offered = visit.form.receipt and _composer(request) is not None
+    offered = visit.form.receipt and email_composer(request) is not None
     context = {
         "receipt": None
         if not offered
@@ -86,18 +86,18 @@ def _check_answers(
         },
         "errors": list((errors or {}).values()),
         "sections": _summary(visit, visit.answers, changeable=True),
-        "back_href": _url(visit.form, "tasks")
+        "back_href": form_url(visit.form, "tasks")
         if visit.form.task_list
-        else _back_href(visit, CHECK_ANSWERS, change=False),
+        else back_link(visit, CHECK_ANSWERS, change=False),
         "notice": notice,
     }
-    return _render(request, visit, "pages/check_answers.html", context, status=status)
+    return render(request, visit, "pages/check_answers.html", context, status=status)
 
 
 @journey_page
 async def check_answers(request: Request) -> Response:
-    visit = await _visit(request)
-    _require_on_route(visit, CHECK_ANSWERS)
+    visit = await load_visit(request)
+    require_on_route(visit, CHECK_ANSWERS)
     return _check_answers(request, visit)
 
 
@@ -105,22 +105,22 @@ async def check_answers(request: Request) -> Response:
 async def submit(request: Request) -> Response:
     """Send the answers that count. A second submit (double click, back button, retry) finds the
     draft already submitted and shows the same reference."""
-    visit = await _visit(request, submitted_ok=True)
+    visit = await load_visit(request, submitted_ok=True)
     if visit.submitted:
-        return _redirect(_url(visit.form, "confirmation"))
-    data, _, csrf_ok = await _form_data(request)
-    _require_on_route(visit, CHECK_ANSWERS)
+        return redirect(form_url(visit.form, "confirmation"))
+    data, _, csrf_ok = await posted_form(request)
+    require_on_route(visit, CHECK_ANSWERS)
     typed = str(data.get(RECEIPT_EMAIL) or "").strip()
     if not csrf_ok:
-        notice = _words(visit, "csrf_notice_submit")
+        notice = words_for(visit, "csrf_notice_submit")
         return _check_answers(request, visit, status=403, notice=notice, raw_email=typed)
-    composer = _composer(request)
+    composer = email_composer(request)
     receipt_to = None
     if typed and composer is not None and visit.form.receipt:
         try:
             receipt_to = normalise_address(typed)
         except InvalidAddress as problem:
-            errors = {RECEIPT_EMAIL: _address_error(problem, RECEIPT_EMAIL, visit.language)}
+            errors = {RECEIPT_EMAIL: address_error(problem, RECEIPT_EMAIL, visit.language)}
             return _check_answers(request, visit, status=422, raw_email=typed, errors=errors)
     final = journey.relevant_answers(visit.form, visit.answers, visit.today, seen=visit.seen)
     await storage.submit(
@@ -129,8 +129,8 @@ async def submit(request: Request) -> Response:
         visit.form.reference_prefix,
         emails=None if composer is None else _submission_emails(composer, visit, receipt_to),
     )
-    _wake_sender(request)
-    return _redirect(_url(visit.form, "confirmation") + ("?receipt=1" if receipt_to else ""))
+    wake_sender(request)
+    return redirect(form_url(visit.form, "confirmation") + ("?receipt=1" if receipt_to else ""))
 
 
 def _submission_emails(
@@ -152,7 +152,7 @@ def _submission_emails(
 
 async def _submission(visit: Visit) -> storage.Submission:
     if not visit.submitted or visit.draft.reference is None:
-        raise Detour(_redirect(_url(visit.form, CHECK_ANSWERS)))
+        raise Detour(redirect(form_url(visit.form, CHECK_ANSWERS)))
     submission = await storage.get_submission(visit.draft.reference)
     if submission is None:
         raise HTTPException(404)
@@ -161,28 +161,28 @@ async def _submission(visit: Visit) -> storage.Submission:
 
 @journey_page
 async def confirmation(request: Request) -> Response:
-    visit = await _visit(request, submitted_ok=True)
+    visit = await load_visit(request, submitted_ok=True)
     submission = await _submission(visit)
     context = {
         "reference": submission.reference,
-        "answers_href": _url(visit.form, "confirmation/answers"),
+        "answers_href": form_url(visit.form, "confirmation/answers"),
         "receipt_sent": email_words("receipt_emailed", visit.language)
-        if request.query_params.get("receipt") == "1" and _composer(request) is not None
+        if request.query_params.get("receipt") == "1" and email_composer(request) is not None
         else None,
     }
-    return _render(request, visit, "pages/confirmation.html", context)
+    return render(request, visit, "pages/confirmation.html", context)
 
 
 @journey_page
 async def answers_copy(request: Request) -> Response:
     """The submitted answers as a page to print or save, with the reference and the date sent."""
-    visit = await _visit(request, submitted_ok=True)
+    visit = await load_visit(request, submitted_ok=True)
     submission = await _submission(visit)
     answers = decode_answers(visit.form, submission.answers)
     context = {
         "reference": submission.reference,
         "sent_on": format_date(submission.submitted_at.astimezone(LONDON).date(), visit.language),
         "sections": _summary(visit, answers, changeable=False),
-        "back_href": _url(visit.form, "confirmation"),
+        "back_href": form_url(visit.form, "confirmation"),
     }
-    return _render(request, visit, "pages/answers_copy.html", context)
+    return render(request, visit, "pages/answers_copy.html", context)

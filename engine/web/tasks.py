@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from engine import journey
 from engine.definition import CHECK_ANSWERS
-from engine.web.visits import _render, _url, _visit, _words, journey_page
+from engine.web.visits import form_url, journey_page, load_visit, render, words_for
 
 _TASK_STATES: Mapping[str, tuple[str, str | None]] = MappingProxyType(
     {
@@ -25,7 +25,7 @@ _TASK_STATES: Mapping[str, tuple[str, str | None]] = MappingProxyType(
 
 @journey_page
 async def task_list_page(request: Request) -> Response:
-    visit = await _visit(request)
+    visit = await load_visit(request)
     form = visit.form
     if not form.task_list:
         raise HTTPException(404)
@@ -36,11 +36,11 @@ async def task_list_page(request: Request) -> Response:
         items.append(
             {
                 "title": title.get(visit.language, visit.easy_read) if title else status.section.id,
-                "status": _words(visit, words),
+                "status": words_for(visit, words),
                 "status_colour": colour,
-                "href": _url(form, status.page_id) if status.page_id else None,
+                "href": form_url(form, status.page_id) if status.page_id else None,
             }
         )
     complete = journey.can_visit(form, CHECK_ANSWERS, visit.answers, visit.today, seen=visit.seen)
-    context = {"items": items, "complete": complete, "check_href": _url(form, CHECK_ANSWERS)}
-    return _render(request, visit, "pages/task_list.html", context)
+    context = {"items": items, "complete": complete, "check_href": form_url(form, CHECK_ANSWERS)}
+    return render(request, visit, "pages/task_list.html", context)

@@ -76,27 +76,27 @@ class Visit:
         return frozenset(self.draft.seen_pages)
 
 
-def _settings(request: Request) -> Settings:
+def app_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def _cookies(request: Request) -> DraftCookies:
+def draft_cookies(request: Request) -> DraftCookies:
     cookies: DraftCookies = request.app.state.draft_cookies
     return cookies
 
 
-def _templates(request: Request) -> Jinja2Templates:
+def app_templates(request: Request) -> Jinja2Templates:
     templates: Jinja2Templates = request.app.state.templates
     return templates
 
 
-def _now(request: Request) -> dt.datetime:
+def current_time(request: Request) -> dt.datetime:
     clock: Callable[[], dt.datetime] = request.app.state.clock
     return clock()
 
 
-def _form(request: Request) -> Form:
+def live_form(request: Request) -> Form:
     forms: Mapping[str, Form] = request.app.state.forms
     form = forms.get(request.path_params["slug"])
     if form is None:
@@ -104,14 +104,14 @@ def _form(request: Request) -> Form:
     return form
 
 
-def _redirect(url: str) -> RedirectResponse:
+def redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
-def _composer(request: Request) -> Composer | None:
+def email_composer(request: Request) -> Composer | None:
     """What writes this deployment's emails, or None when email is not configured (and so the
     pages offer none of it)."""
-    settings = _settings(request)
+    settings = app_settings(request)
     if not settings.email_enabled:
         return None
     composer: Composer | None = getattr(request.app.state, "composer", None)
@@ -120,19 +120,19 @@ def _composer(request: Request) -> Composer | None:
     return composer
 
 
-def _wake_sender(request: Request) -> None:
+def wake_sender(request: Request) -> None:
     """Start sending what was just written to the outbox, rather than at the sender's next poll."""
     wake: Callable[[], object] | None = getattr(request.app.state, "wake_sender", None)
     if wake is not None:
         wake()
 
 
-def _address_error(problem: InvalidAddress, field: str, language: str) -> FieldError:
+def address_error(problem: InvalidAddress, field: str, language: str) -> FieldError:
     message = error_message(problem.code, "email", language)
     return FieldError(code=problem.code, message=message, target_id=field)
 
 
-def _preferences(request: Request, form: Form, cookie: DraftCookie | None) -> tuple[str, bool]:
+def reading_preferences(request: Request, form: Form, cookie: DraftCookie | None) -> tuple[str, bool]:
     """The language and easy-read choice: ?lang= and ?easy= first, then what the cookie remembers."""
     asked = request.query_params.get("lang")
     if asked in form.languages:
@@ -158,7 +158,7 @@ def journey_page(endpoint: Endpoint) -> Endpoint:
             response = detour.response
         except storage.AlreadySubmitted:
             # Submitted in another tab between loading the draft and saving to it.
-            response = _redirect(_url(_form(request), "confirmation"))
+            response = redirect(form_url(live_form(request), "confirmation"))
         finally:
             # Closes the uploaded files' temporary files once the page has read them.
             await request.close()
@@ -166,40 +166,40 @@ def journey_page(endpoint: Endpoint) -> Endpoint:
         if visit is not None:
             remembered = replace(visit.cookie, language=visit.language, easy_read=visit.easy_read)
             if remembered != visit.cookie:
-                _cookies(request).write(response, visit.form.slug, remembered)
+                draft_cookies(request).write(response, visit.form.slug, remembered)
         response.headers["Cache-Control"] = "no-store"
         return response
 
     return wrapped
 
 
-async def _visit(request: Request, *, submitted_ok: bool = False) -> Visit:
+async def load_visit(request: Request, *, submitted_ok: bool = False) -> Visit:
     """The respondent's draft on this form, or a Detour to where they should be instead."""
-    form = _form(request)
-    cookie = _cookies(request).read(request, form.slug)
-    now = _now(request)
+    form = live_form(request)
+    cookie = draft_cookies(request).read(request, form.slug)
+    now = current_time(request)
     if cookie is None:
-        raise Detour(_redirect(_url(form)))
-    draft = await _live_draft(request, cookie.token, now)
+        raise Detour(redirect(form_url(form)))
+    draft = await live_draft(request, cookie.token, now)
     if draft is None:
         draft = await _submitted_draft(cookie.draft_id)
         if draft is None or draft.form_slug != form.slug:
-            raise Detour(_redirect(_url(form)))
+            raise Detour(redirect(form_url(form)))
         if not submitted_ok:
-            raise Detour(_redirect(_url(form, "confirmation")))
+            raise Detour(redirect(form_url(form, "confirmation")))
     elif draft.form_slug != form.slug:
-        raise Detour(_redirect(_url(form)))
+        raise Detour(redirect(form_url(form)))
     # Whether the form is open is the live version's say; the questions are the draft's version's.
     answered_on = await draft_form(request, form, draft)
-    language, easy_read = _preferences(request, answered_on or form, cookie)
+    language, easy_read = reading_preferences(request, answered_on or form, cookie)
     today = now.astimezone(LONDON).date()
     visit = Visit(answered_on or form, draft, cookie, {}, language, easy_read, today)
     request.state.visit = visit
     if not visit.submitted:
         if not form.is_open(now):
-            raise Detour(_closed_page(request, form, language, now, has_draft=True))
+            raise Detour(closed_page(request, form, language, now, has_draft=True))
         if answered_on is None:
-            raise Detour(_render(request, visit, "pages/form_changed.html", {}, status=409))
+            raise Detour(render(request, visit, "pages/form_changed.html", {}, status=409))
     visit.answers = decode_answers(visit.form, draft.answers)
     return visit
 
@@ -213,8 +213,8 @@ async def draft_form(request: Request, live: Form, draft: storage.Draft) -> Form
     return await library.stored_form(live.slug, draft.version)
 
 
-async def _live_draft(request: Request, token: str, now: dt.datetime) -> storage.Draft | None:
-    since = now - dt.timedelta(days=_settings(request).draft_days)
+async def live_draft(request: Request, token: str, now: dt.datetime) -> storage.Draft | None:
+    since = now - dt.timedelta(days=app_settings(request).draft_days)
     return await storage.find_draft_by_token(token, changed_after=since)
 
 
@@ -226,7 +226,7 @@ async def _submitted_draft(draft_id: str) -> storage.Draft | None:
     return draft if draft.status == storage.SUBMITTED else None
 
 
-def _url(form: Form, target: str | None = None, *, change: bool = False) -> str:
+def form_url(form: Form, target: str | None = None, *, change: bool = False) -> str:
     """/forms/<slug>[/<target>]; CHECK_ANSWERS becomes check-answers. ("board", "name_page")."""
     base = f"/forms/{form.slug}"
     if target is None:
@@ -235,11 +235,11 @@ def _url(form: Form, target: str | None = None, *, change: bool = False) -> str:
     return f"{path}?change=1" if change else path
 
 
-def _is_change(request: Request) -> bool:
+def is_change(request: Request) -> bool:
     return request.query_params.get("change") == "1"
 
 
-def _render(
+def render(
     request: Request,
     visit: Visit | None,
     template: str,
@@ -254,14 +254,14 @@ def _render(
         "lang": visit.language if visit else (language or "en"),
         "easy_read": visit.easy_read if visit else False,
     }
-    return _templates(request).TemplateResponse(request, template, {**base, **context}, status_code=status)
+    return app_templates(request).TemplateResponse(request, template, {**base, **context}, status_code=status)
 
 
-def _words(visit: Visit, key: str, **params: object) -> str:
+def words_for(visit: Visit, key: str, **params: object) -> str:
     return furniture_words(key, visit.language, **params)
 
 
-def _closed_page(
+def closed_page(
     request: Request, form: Form, language: str, now: dt.datetime, *, has_draft: bool, status: int = 200
 ) -> Response:
     not_yet = form.opens is not None and now < form.opens
@@ -271,10 +271,10 @@ def _closed_page(
         "has_draft": has_draft,
         "when": format_date(moment.astimezone(LONDON).date(), language) if moment else "",
     }
-    return _render(request, None, "pages/closed.html", context, status=status, form=form, language=language)
+    return render(request, None, "pages/closed.html", context, status=status, form=form, language=language)
 
 
-async def _form_data(request: Request) -> tuple[FormData, RawFields, bool]:
+async def posted_form(request: Request) -> tuple[FormData, RawFields, bool]:
     """The posted form, its answer fields as raw text, and whether its CSRF token is good."""
     data = await request.form()
     raw: dict[str, tuple[str, ...]] = {}
@@ -287,11 +287,11 @@ async def _form_data(request: Request) -> tuple[FormData, RawFields, bool]:
     return data, raw, request.app.state.csrf.is_valid(request, token)
 
 
-def _holds(condition: Expression | None, answers: Mapping[str, Any], today: dt.date) -> bool:
+def holds(condition: Expression | None, answers: Mapping[str, Any], today: dt.date) -> bool:
     return condition is None or bool(condition.evaluate(EvaluationContext(answers, today)))
 
 
-def _progress(visit: Visit, page: Page) -> str | None:
+def progress_label(visit: Visit, page: Page) -> str | None:
     form = visit.form
     if form.task_list or len(form.sections) < 2:
         return None
@@ -299,65 +299,65 @@ def _progress(visit: Visit, page: Page) -> str | None:
         where = journey.progress(form, page.id, visit.answers, visit.today, seen=visit.seen)
     except journey.PageNotOnPath:
         return None
-    return _words(visit, "section_progress", number=where.number, total=where.count)
+    return words_for(visit, "section_progress", number=where.number, total=where.count)
 
 
-def _back_href(visit: Visit, page_id: str, change: bool) -> str:
+def back_link(visit: Visit, page_id: str, change: bool) -> str:
     form = visit.form
     if change:
-        return _url(form, CHECK_ANSWERS)
+        return form_url(form, CHECK_ANSWERS)
     try:
         previous = journey.previous_page(form, page_id, visit.answers, visit.today, seen=visit.seen)
     except journey.PageNotOnPath:
         previous = None
     if form.task_list and (previous is None or form.section_of[previous] is not form.section_of.get(page_id)):
-        return _url(form, "tasks")
-    return _url(form, previous) if previous else _url(form)
+        return form_url(form, "tasks")
+    return form_url(form, previous) if previous else form_url(form)
 
 
-def _require_on_route(visit: Visit, page_id: str) -> None:
+def require_on_route(visit: Visit, page_id: str) -> None:
     """Jumping ahead by URL (or to a page no longer on the route) goes to where the respondent is."""
     if not journey.can_visit(visit.form, page_id, visit.answers, visit.today, seen=visit.seen):
         target = journey.first_incomplete_page(visit.form, visit.answers, visit.today, seen=visit.seen)
-        raise Detour(_redirect(_url(visit.form, target)))
+        raise Detour(redirect(form_url(visit.form, target)))
 
 
-def _page(visit: Visit, request: Request) -> Page:
+def requested_page(visit: Visit, request: Request) -> Page:
     page = visit.form.page_index.get(request.path_params["page_id"])
     if page is None:
         raise HTTPException(404)
     return page
 
 
-def _after_save(visit: Visit, page_id: str, change: bool) -> str:
+def after_save(visit: Visit, page_id: str, change: bool) -> str:
     """Where to go once a page is saved: the next page, or (after a change) back to check
     answers, asking first any question that has newly become relevant."""
     form, answers, seen = visit.form, visit.answers, visit.seen
     target: str | None
     if change:
         target = journey.first_incomplete_page(form, answers, visit.today, seen=seen)
-        return _url(form, target, change=target != CHECK_ANSWERS)
+        return form_url(form, target, change=target != CHECK_ANSWERS)
     try:
         target = journey.next_page(form, page_id, answers, visit.today, seen=seen)
     except journey.PageNotOnPath:
         target = journey.first_incomplete_page(form, answers, visit.today, seen=seen)
     if target is None:
-        return _url(form, page_id)
+        return form_url(form, page_id)
     leaves_section = target == CHECK_ANSWERS or form.section_of[target] is not form.section_of[page_id]
     if form.task_list and leaves_section:
-        return _url(form, "tasks")
-    return _url(form, target)
+        return form_url(form, "tasks")
+    return form_url(form, target)
 
 
-def _reload(visit: Visit, draft: storage.Draft) -> None:
+def reload_visit(visit: Visit, draft: storage.Draft) -> None:
     """Bring the visit up to date with the draft as just saved."""
     visit.draft = draft
     visit.answers = decode_answers(visit.form, draft.answers)
 
 
-def _resume_target(form: Form, draft: storage.Draft, now: dt.datetime) -> str:
+def resume_target(form: Form, draft: storage.Draft, now: dt.datetime) -> str:
     if form.task_list:
-        return _url(form, "tasks")
+        return form_url(form, "tasks")
     today = now.astimezone(LONDON).date()
     answers = decode_answers(form, draft.answers)
-    return _url(form, journey.first_incomplete_page(form, answers, today, seen=draft.seen_pages))
+    return form_url(form, journey.first_incomplete_page(form, answers, today, seen=draft.seen_pages))
