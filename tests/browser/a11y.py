@@ -112,7 +112,10 @@ def csp_problems(page: Page, console: ConsoleLog) -> list[str]:
 
 
 def _screenshot(page: Page, box: FloatRect, full_page: bool = False) -> Image.Image:
-    data = page.screenshot(clip=box, full_page=full_page, caret="hide", animations="disabled")
+    # Playwright's own caret="hide" injects a style the page's CSP refuses (reported at the next
+    # htmx swap), so the probe hides the caret through CSSOM instead.
+    probe(page, "hideCaret")
+    data = page.screenshot(clip=box, full_page=full_page, caret="initial")
     return Image.open(io.BytesIO(data)).convert("RGB")
 
 

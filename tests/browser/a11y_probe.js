@@ -55,8 +55,12 @@ window.__coformA11y = (function () {
   function coveredBy() {
     var el = focused();
     if (!el) { return null; }
-    // The centre of the part inside the window: a tall text area is scrolled only partly into view.
-    var r = el.getBoundingClientRect();
+    // The centre of the first box inside the window: a tall text area is scrolled only partly into
+    // view, and a link wrapped over two lines has two boxes with the gap between them not its own.
+    var boxes = Array.prototype.filter.call(el.getClientRects(), function (b) {
+      return b.width > 0 && b.height > 0 && b.bottom > 0 && b.top < innerHeight;
+    });
+    var r = boxes.length ? boxes[0] : el.getBoundingClientRect();
     var left = Math.max(r.left, 0), right = Math.min(r.right, innerWidth);
     var top = Math.max(r.top, 0), bottom = Math.min(r.bottom, innerHeight);
     if (right <= left || bottom <= top) { return "the edge of the window"; }
@@ -97,6 +101,10 @@ window.__coformA11y = (function () {
       if (/^(INPUT|SELECT|TEXTAREA|IMG|svg)$/.test(el.tagName)) { return; }
       var tooWide = el.scrollWidth > el.clientWidth + 1;
       var tooTall = el.scrollHeight > el.clientHeight + 1;
+      // Glyphs may poke a few pixels out of a tight line box (line-height 1.04) without any text
+      // being lost; spilling text by more than that is what 1.4.10 and 1.4.12 are about.
+      var spillsWide = el.scrollWidth > el.clientWidth + 4;
+      var spillsTall = el.scrollHeight > el.clientHeight + 4;
       var hidesX = style.overflowX === "hidden" || style.overflowX === "clip";
       var hidesY = style.overflowY === "hidden" || style.overflowY === "clip";
       var hasText = Array.prototype.some.call(el.childNodes, function (node) {
@@ -104,7 +112,7 @@ window.__coformA11y = (function () {
       });
       if ((hidesX && tooWide) || (hidesY && tooTall)) {
         problems.push(describe(el) + " clips its content (" + size(el) + ")");
-      } else if (hasText && el.clientHeight > 0 && (tooWide || tooTall) && !el.closest("[aria-hidden=true]")) {
+      } else if (hasText && el.clientHeight > 0 && (spillsWide || spillsTall) && !el.closest("[aria-hidden=true]")) {
         // A decorative glyph (aria-hidden, such as the warning "!") may spill its line box; words may not.
         problems.push(describe(el) + " text overflows its box (" + size(el) + ")");
       }
@@ -143,6 +151,15 @@ window.__coformA11y = (function () {
     return faces;
   }
 
+  // A blinking caret would make a focused text box differ from itself between two screenshots.
+  var caret = null;
+  function hideCaret() {
+    if (caret && document.adoptedStyleSheets.indexOf(caret) !== -1) { return; }
+    caret = new CSSStyleSheet();
+    caret.replaceSync("* { caret-color: transparent !important; }");
+    document.adoptedStyleSheets = document.adoptedStyleSheets.concat([caret]);
+  }
+
   var spacing = null;
 
   // WCAG 1.4.12 spacing through a constructed style sheet: CSSOM, which CSP does not govern.
@@ -159,6 +176,6 @@ window.__coformA11y = (function () {
 
   return {
     describe: describe, describeFocused: describeFocused, focusKey: focusKey, focusBox: focusBox, coveredBy: coveredBy,
-    overflow: overflow, controlFaces: controlFaces, applySpacing: applySpacing, removeSpacing: removeSpacing
+    overflow: overflow, controlFaces: controlFaces, hideCaret: hideCaret, applySpacing: applySpacing, removeSpacing: removeSpacing
   };
 })();
