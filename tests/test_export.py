@@ -16,7 +16,6 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from export_forms import YOUTH_V1, YOUTH_V2, recorded, submitted
 
 from engine import storage
 from engine.definition import Form
@@ -30,6 +29,7 @@ from engine.export import (
     xlsx_stream,
 )
 from engine.storage import Criteria
+from tests.export_forms import YOUTH_V1, YOUTH_V2, recorded, submitted
 
 INJECTIONS = ("=SUM(A1:A2)", "+44 7700 900123", "-5", "@cmd", "\tx", "\rx")
 #: XLSX keeps a carriage return as the escape "_x000D_", which Excel reads back and openpyxl does not.

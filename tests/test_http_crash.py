@@ -20,9 +20,9 @@ from pathlib import Path
 
 import httpx2
 import pytest
-from browser.conftest import start_server
 
 from engine import storage
+from tests.browser.conftest import start_server
 
 pytestmark = pytest.mark.slow
 

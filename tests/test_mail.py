@@ -8,12 +8,12 @@ import re
 from email.message import EmailMessage
 
 import pytest
-from smtp_sink import SmtpSink, mail_settings
 
 from engine import outbox
 from engine.definition import Form
 from engine.loader import load_form_text
 from engine.mail import Composer, Email, InvalidAddress, normalise_address
+from tests.smtp_sink import SmtpSink, mail_settings
 
 SUBMITTED = dt.datetime(2026, 11, 26, 10, 5, tzinfo=dt.UTC)
 SETTINGS = mail_settings(2525)

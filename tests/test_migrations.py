@@ -7,7 +7,7 @@ import asyncio
 import sqlite3
 from pathlib import Path
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 
 from engine import storage
 

@@ -18,13 +18,13 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-from smtp_sink import SmtpSink, free_port, mail_settings
 from tortoise.transactions import in_transaction
 
 from engine import outbox, storage
 from engine.cli import main
 from engine.mail import RECEIPT, STAFF_ALERT, Email
 from engine.settings import Settings
+from tests.smtp_sink import SmtpSink, free_port, mail_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Retries fast enough for a test: a fifth of a second, doubling to a second at most.

@@ -36,8 +36,6 @@ from typing import Any, TypeVar
 import asyncpg  # type: ignore[import-untyped]
 import openpyxl
 import pytest
-from conftest import POSTGRES_SERVER
-from journeys.story import fields_for, sample_answer
 from openpyxl.cell.cell import Cell as OpenpyxlCell
 from openpyxl.cell.cell import MergedCell
 
@@ -58,6 +56,8 @@ from engine.questions import QUESTION_TYPES
 from engine.storage import Criteria
 from engine.summary import Summary, summarise
 from engine.validation import validate_page
+from tests.conftest import POSTGRES_SERVER
+from tests.journeys.story import fields_for, sample_answer
 
 T = TypeVar("T")
 

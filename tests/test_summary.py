@@ -6,12 +6,12 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from export_forms import YOUTH_V1, YOUTH_V2, recorded, submitted
 
 from engine import storage
 from engine.export import form_history
 from engine.storage import Criteria
 from engine.summary import FEWER_THAN_5, Summary, median, over_time, summarise
+from tests.export_forms import YOUTH_V1, YOUTH_V2, recorded, submitted
 
 
 async def summary_of(text: str, *, board: bool, criteria: Criteria | None = None) -> Summary:

@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from browser.conftest import CSP_LISTENER, axe_violations, csp_violations, keep_screenshot
 from PIL import Image, ImageChops
 from playwright.sync_api import BrowserContext, ConsoleMessage, FloatRect, Page, ViewportSize
+
+from tests.browser.conftest import CSP_LISTENER, axe_violations, csp_violations, keep_screenshot
 
 PROBE_SOURCE = (Path(__file__).parent / "a11y_probe.js").read_text(encoding="utf-8")
 

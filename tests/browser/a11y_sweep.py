@@ -12,7 +12,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from a11y import (
+from playwright.sync_api import Page
+
+from engine.web.security import CONTENT_SECURITY_POLICY
+from tests.browser.a11y import (
     ConsoleLog,
     Findings,
     axe_problems,
@@ -26,9 +29,6 @@ from a11y import (
     reflow_problems,
     text_spacing_problems,
 )
-from playwright.sync_api import Page
-
-from engine.web.security import CONTENT_SECURITY_POLICY
 
 #: Most focusable elements the focus check visits on one page before giving up on Tab coming round.
 TAB_LIMIT = 250

@@ -14,11 +14,11 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlparse
 
-from journeys.story import fields_for, sample_answer, sample_upload
 from playwright.sync_api import FilePayload, Locator, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from engine.definition import Form, Question
+from tests.journeys.story import fields_for, sample_answer, sample_upload
 
 #: Pages a walk may pass before it is taken to be going round in circles.
 PAGE_LIMIT = 80

@@ -15,7 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from a11y import (
+from playwright.sync_api import Page
+
+from engine.web.security import CONTENT_SECURITY_POLICY
+from tests.browser.a11y import (
     REFLOW_VIEWPORT,
     ConsoleLog,
     Findings,
@@ -29,9 +32,6 @@ from a11y import (
     text_spacing_problems,
     viewport,
 )
-from playwright.sync_api import Page
-
-from engine.web.security import CONTENT_SECURITY_POLICY
 
 pytestmark = pytest.mark.browser
 

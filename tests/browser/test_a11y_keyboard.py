@@ -13,14 +13,21 @@ from collections.abc import Mapping
 from typing import Any
 
 import pytest
-from a11y import Findings, focus_problems, new_context
-from a11y_walk import ADD_ANOTHER, error_summary_focused, label_of, page_fields, questions_of, submit
-from browser.conftest import LiveServer
 from playwright.sync_api import Page
 
 from engine.definition import Form, Question
 from engine.loader import load_forms
 from engine.settings import Settings
+from tests.browser.a11y import Findings, focus_problems, new_context
+from tests.browser.a11y_walk import (
+    ADD_ANOTHER,
+    error_summary_focused,
+    label_of,
+    page_fields,
+    questions_of,
+    submit,
+)
+from tests.browser.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
 

@@ -23,9 +23,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from a11y import reflow_problems
-from a11y_sweep import Side, Sweep, basic_problems, sweep, thorough_problems
-from browser.conftest import LiveServer, start_server
 
 from engine import accounts, review, storage
 from engine.accounts import ROLES
@@ -33,6 +30,9 @@ from engine.definition import Form
 from engine.loader import load_forms
 from engine.web.staff import COOKIE, COOKIE_PATH
 from engine.web.staff_nav import may_open
+from tests.browser.a11y import reflow_problems
+from tests.browser.a11y_sweep import Side, Sweep, basic_problems, sweep, thorough_problems
+from tests.browser.conftest import LiveServer, start_server
 
 pytestmark = pytest.mark.browser
 

@@ -13,12 +13,12 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from a11y_sweep import Side, Sweep, sweep
-from a11y_walk import walk_form
-from browser.conftest import LiveServer
 
 from engine.loader import load_forms
 from engine.settings import Settings
+from tests.browser.a11y_sweep import Side, Sweep, sweep
+from tests.browser.a11y_walk import walk_form
+from tests.browser.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
 

@@ -10,14 +10,7 @@ from typing import Any
 
 import pytest
 
-# The browser harness's own conftest (pytest puts tests/browser first on the path); mypy, seeing
-# every tests/**/conftest.py as one module name, resolves it to tests/conftest.py instead.
-from conftest import (  # type: ignore[attr-defined,unused-ignore]
-    CSP_LISTENER,
-    LiveServer,
-    csp_violations,
-    start_server,
-)
+from tests.browser.conftest import CSP_LISTENER, LiveServer, csp_violations, start_server
 
 pytestmark = pytest.mark.browser
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from httpx2 import Response
 from starlette.testclient import TestClient
 
-from journeys.story import (
+from tests.journeys.story import (
     and_i_answer,
     and_i_send_my_answers,
     error_summary_of,

@@ -9,7 +9,6 @@ from email.message import EmailMessage
 
 import pytest
 from httpx2 import Response
-from smtp_sink import SmtpSink, mail_settings
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
@@ -17,8 +16,8 @@ from app import create_app
 from engine import outbox
 from engine.definition import Form
 from engine.loader import load_form_text
-from journeys.conftest import NOW
-from journeys.story import (
+from tests.journeys.conftest import NOW
+from tests.journeys.story import (
     and_i_answer,
     error_summary_of,
     press,
@@ -29,6 +28,7 @@ from journeys.story import (
     then_i_see,
     when_i_start,
 )
+from tests.smtp_sink import SmtpSink, mail_settings
 
 FORM_YAML = """
 title: {en: Apply for a carers' break, cy: Gwneud cais am seibiant i ofalwyr}

@@ -11,7 +11,6 @@ from email.message import EmailMessage
 
 import pytest
 from httpx2 import Response
-from smtp_sink import SmtpSink, mail_settings
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
@@ -21,8 +20,8 @@ from engine.definition import Form
 from engine.loader import load_form_text
 from engine.settings import Settings
 from engine.web.saves import RESUME_EMAILS_PER_ADDRESS, RESUME_EMAILS_PER_DRAFT
-from journeys.conftest import NOW
-from journeys.story import (
+from tests.journeys.conftest import NOW
+from tests.journeys.story import (
     and_i_answer,
     and_i_save_for_later,
     error_summary_of,
@@ -33,6 +32,7 @@ from journeys.story import (
     then_i_see,
     when_i_start,
 )
+from tests.smtp_sink import SmtpSink, mail_settings
 
 FORM_YAML = """
 title: {en: Tell us about your day, cy: Dywedwch wrthym am eich diwrnod}

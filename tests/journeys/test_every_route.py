@@ -47,8 +47,8 @@ from engine.expressions import Or as OrNode
 from engine.settings import PROJECT_ROOT, Settings
 from engine.validation import validate_page
 from engine.web.drafts import decode_answers, own_ids
-from journeys.conftest import NOW
-from journeys.story import (
+from tests.journeys.conftest import NOW
+from tests.journeys.story import (
     and_i_send_my_answers,
     date_bounds,
     fields_for,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from httpx2 import Response
 from starlette.testclient import TestClient
 
-from journeys.story import (
+from tests.journeys.story import (
     and_i_answer,
     heading_of,
     then_i_am_on,

@@ -13,7 +13,7 @@ from PIL import Image
 from starlette.testclient import TestClient
 
 from engine import storage
-from journeys.story import (
+from tests.journeys.story import (
     and_i_answer,
     error_summary_of,
     forms_on,

@@ -19,8 +19,8 @@ from starlette.testclient import TestClient
 from app import create_app
 from engine.settings import Settings
 from engine.versions import Library
-from journeys.conftest import NOW
-from journeys.story import (
+from tests.journeys.conftest import NOW
+from tests.journeys.story import (
     and_i_answer,
     and_i_save_for_later,
     and_i_send_my_answers,

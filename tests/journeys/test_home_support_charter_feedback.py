@@ -8,7 +8,7 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from journeys.story import (
+from tests.journeys.story import (
     and_i_answer,
     and_i_send_my_answers,
     error_summary_of,

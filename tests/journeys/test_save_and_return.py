@@ -15,8 +15,8 @@ from starlette.testclient import TestClient
 from app import create_app
 from engine.definition import Form
 from engine.settings import Settings
-from journeys.conftest import NOW
-from journeys.story import (
+from tests.journeys.conftest import NOW
+from tests.journeys.story import (
     and_i_answer,
     and_i_save_for_later,
     heading_of,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from html import unescape
 
-from staff_helpers import sign_in_as
 from starlette.testclient import TestClient
 
 from engine.formmap import build_map, edge_sentence
+from tests.web.staff_helpers import sign_in_as
 
 
 def test_the_map_page_draws_the_form_and_lists_every_page_and_where_it_leads(client: TestClient) -> None:

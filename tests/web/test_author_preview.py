@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from textwrap import dedent
 
-from author_helpers import posting_forms
-from staff_helpers import sign_in_as
 from starlette.testclient import TestClient
 
 from app import create_app
 from engine import storage
 from engine.loader import load_form_text
 from engine.settings import Settings
+from tests.web.author_helpers import posting_forms
+from tests.web.staff_helpers import sign_in_as
 
 WELSH = dedent("""\
     title: {en: Tell us about the library, cy: Dywedwch wrthym am y llyfrgell}

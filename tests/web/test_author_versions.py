@@ -7,13 +7,13 @@ from html import unescape
 from pathlib import Path
 from textwrap import dedent
 
-from author_helpers import csrf_token
-from staff_helpers import sign_in_as
 from starlette.testclient import TestClient
 
 from app import create_app
 from engine import storage
 from engine.settings import Settings
+from tests.web.author_helpers import csrf_token
+from tests.web.staff_helpers import sign_in_as
 
 TRAVEL = dedent("""\
     title: How you travel

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
-from staff_helpers import sign_in_as, signed_in_session
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
@@ -18,6 +17,7 @@ from engine.loader import load_form_text
 from engine.outbox import OutboxMessage
 from engine.settings import Settings
 from engine.web.staff import COOKIE, COOKIE_PATH
+from tests.web.staff_helpers import sign_in_as, signed_in_session
 
 FORM = """
 title: Have your say on buses

@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from staff_helpers import signed_in_session
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.testclient import TestClient
@@ -35,6 +34,7 @@ from app import create_app, load_bundled_forms
 from engine.accounts import ROLES
 from engine.settings import PROJECT_ROOT, Settings
 from engine.web.staff import PUBLIC
+from tests.web.staff_helpers import signed_in_session
 
 BUNDLED_SLUG = "coproduction-board-application"
 #: Values for path parameters that are not a form slug; none of them names a real object.

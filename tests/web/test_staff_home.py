@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from staff_helpers import sign_in_as
 from starlette.testclient import TestClient
 
 from engine.accounts import ROLES, Staff
 from engine.web.staff_nav import PLACES, ROUTE_ROLES, form_links, may_open, places_for
+from tests.web.staff_helpers import sign_in_as
 
 NAV_LINK = re.compile(r'<a class="staff-nav__link" href="([^"]+)"')
 

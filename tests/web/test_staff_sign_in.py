@@ -15,8 +15,6 @@ import httpx2
 import pyotp
 import pytest
 from argon2 import PasswordHasher
-from browser.conftest import start_server
-from staff_helpers import sign_in_as
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -28,6 +26,8 @@ from engine import accounts, storage
 from engine.accounts import Staff
 from engine.settings import Settings
 from engine.web.staff import COOKIE, requires, safe_next
+from tests.browser.conftest import start_server
+from tests.web.staff_helpers import sign_in_as
 
 NOW = dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.UTC)
 PASSWORD = "correct horse battery staple"

@@ -10,14 +10,14 @@ from pathlib import Path
 import openpyxl
 import pytest
 from anyio.from_thread import BlockingPortal
-from export_forms import YOUTH_V2
-from staff_helpers import sign_in_as
 from starlette.testclient import TestClient
 
 from app import create_app
 from engine import storage
 from engine.loader import load_form_text
 from engine.settings import Settings
+from tests.export_forms import YOUTH_V2
+from tests.web.staff_helpers import sign_in_as
 
 NAME = "Siân Jones"
 
