@@ -1,9 +1,10 @@
-"""The board application and the example form can be completed with the keyboard alone.
+"""Every form but the expenses claim can be completed with the keyboard alone.
 
 The test presses only Tab, Shift+Tab, arrow keys, Space and Enter, and types into whichever field
 has focus: no click, fill or focus call. At every stop the focused element must be visibly marked
 (screenshots focused and unfocused differ) and not hidden behind anything; after an error, focus
-must be on the error summary.
+must be on the error summary. The expenses claim is not walked here yet: it requires receipts, and
+this walk does not yet answer a file dialog; its pages are checked by the sweep's walks.
 """
 
 from __future__ import annotations
@@ -166,6 +167,25 @@ def test_the_board_application_and_the_example_form_can_be_completed_with_the_ke
             page = context.new_page()
             way = "JavaScript on" if javascript else "JavaScript off"
             complete_form_by_keyboard(page, live_server.url, FORMS[slug], findings, f"{slug} ({way})")
+        finally:
+            context.close()
+    assert not findings.problems, findings.report()
+
+
+def test_the_other_council_forms_can_be_completed_with_the_keyboard_alone(
+    browser: Any, live_server: LiveServer, database_url: str
+) -> None:
+    # With JavaScript on (the walk with it off is proven on the two forms above). PostgreSQL serves
+    # the same pages from another database, so it walks the shortest of them only.
+    slugs = ["moving-into-adulthood", "home-support-charter-feedback", "coproduction-champions"]
+    if not database_url.startswith("sqlite"):
+        slugs = ["coproduction-champions"]
+    findings = Findings()
+    for slug in slugs:
+        context = new_context(browser, javascript=True)
+        try:
+            page = context.new_page()
+            complete_form_by_keyboard(page, live_server.url, FORMS[slug], findings, f"{slug} (JavaScript on)")
         finally:
             context.close()
     assert not findings.problems, findings.report()
