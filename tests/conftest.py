@@ -63,3 +63,16 @@ async def _on_postgres_server(statement: str) -> None:
         await connection.execute(statement)
     finally:
         await connection.close()
+
+
+BROWSER_TESTS = Path(__file__).parent / "browser"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the browser tests last.
+
+    Playwright's sync API keeps an event loop running on the main thread while its session-wide
+    browser is open; every async test and asyncio.run() after it would fail with "cannot be called
+    from a running event loop". Run last, the browser tests leave nothing behind them.
+    """
+    items.sort(key=lambda item: item.path.is_relative_to(BROWSER_TESTS))
