@@ -350,10 +350,9 @@ async def test_imported_responses_are_counted_and_found_like_submitted_ones() ->
     assert found.answers == {"role": "parent"}
 
 
+# PRAGMAs are SQLite's: this test runs on the SQLite database only, rather than skipping on PostgreSQL.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_sqlite_commits_durably_in_wal_mode_and_waits_for_other_writers(database_url: str) -> None:
-    if not database_url.startswith("sqlite"):
-        pytest.skip("PRAGMAs are SQLite's")
-
     pragmas = await storage.sqlite_pragmas()
 
     # synchronous 2 is FULL: every commit is fsynced before it returns.
