@@ -22,18 +22,17 @@ import functools
 import hashlib
 import hmac
 import secrets
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from tortoise import fields
-from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.models import Model
-from tortoise.transactions import in_transaction
+
+from engine.transactions import writing
 
 #: Every role, from most to least powerful; see docs/design.md for what each may see.
 ROLES = ("admin", "author", "reviewer", "safeguarding", "board")
@@ -201,7 +200,7 @@ async def add_user(email: str, role: str, *, now: dt.datetime | None = None) -> 
     token = secrets.token_urlsafe(32)
     now = now or _now()
     try:
-        async with _writing() as connection:
+        async with writing() as connection:
             user = await StaffUser.create(
                 email=address,
                 role=role,
@@ -222,7 +221,7 @@ async def reset_user(email: str, *, now: dt.datetime | None = None) -> str:
     """
     token = secrets.token_urlsafe(32)
     now = now or _now()
-    async with _writing() as connection:
+    async with writing() as connection:
         user = await StaffUser.filter(email=_clean_email(email)).using_db(connection).first()
         if user is None:
             raise NoSuchAccount(f"no account has the email address {email}")
@@ -244,7 +243,7 @@ async def reset_user(email: str, *, now: dt.datetime | None = None) -> str:
 
 async def disable_user(email: str) -> None:
     """Stop an account signing in and end its sessions at once; its history is kept."""
-    async with _writing() as connection:
+    async with writing() as connection:
         user = await StaffUser.filter(email=_clean_email(email)).using_db(connection).first()
         if user is None:
             raise NoSuchAccount(f"no account has the email address {email}")
@@ -297,7 +296,7 @@ async def set_password(setup_token: str, password: str, *, now: dt.datetime | No
         raise SetupLinkInvalid("this set-password link is unknown, used or expired")
     check_password_rules(password, user.email)
     password_hash = await asyncio.to_thread(_hasher.hash, password)
-    async with _writing() as connection:
+    async with writing() as connection:
         # The link is used up by the same UPDATE that sets the password, so two tabs sending the
         # form at once cannot both succeed.
         changed = (
@@ -352,7 +351,7 @@ async def sign_in(
         return None
     if not await asyncio.to_thread(_password_matches, user.password_hash, password):
         return None
-    async with _writing() as connection:
+    async with writing() as connection:
         await SignInAttempt.filter(id__in=attempt_ids).using_db(connection).update(succeeded=True)
         # Earlier mistakes by the owner of the account are forgiven once they get it right.
         await SignInAttempt.filter(key=email_key, succeeded=False).using_db(connection).delete()
@@ -380,7 +379,7 @@ def _dummy_hash_for(hasher: PasswordHasher) -> str:
 
 
 async def _record_attempts(keys: tuple[str, ...], now: dt.datetime) -> list[int]:
-    async with _writing() as connection:
+    async with writing() as connection:
         # Attempts older than the window no longer count; clearing this key's keeps the table small.
         await SignInAttempt.filter(key__in=keys, at__lt=now - ATTEMPT_WINDOW).using_db(connection).delete()
         rows = [await SignInAttempt.create(key=key, at=now, using_db=connection) for key in keys]
@@ -424,7 +423,7 @@ async def start_session(staff_id: int, *, second_factor_done: bool, now: dt.date
     """
     token = secrets.token_urlsafe(32)
     now = now or _now()
-    async with _writing() as connection:
+    async with writing() as connection:
         await StaffSession.create(
             token_hash=_hash_token(token),
             user_id=staff_id,
@@ -531,7 +530,7 @@ async def _check_totp(staff_id: int, code: str, now: dt.datetime, *, confirming:
     step = _matching_step(user.totp_secret, code, now)
     if step is None:
         return False
-    async with _writing() as connection:
+    async with writing() as connection:
         # Conditional on the last step used, so the same code sent twice at once passes once only.
         used = (
             await StaffUser.filter(id=staff_id, totp_last_step__isnull=True)
@@ -594,13 +593,3 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-@asynccontextmanager
-async def _writing() -> AsyncIterator[BaseDBAsyncClient]:
-    """A write transaction: committed when the block ends, rolled back if it raises."""
-    async with in_transaction() as connection:
-        if connection.capabilities.dialect == "sqlite":
-            # As in engine.storage: take SQLite's write lock before reading, or a deferred
-            # transaction fails at once with "database is locked" when another process wrote first.
-            await connection.execute_query("ROLLBACK")
-            await connection.execute_query("BEGIN IMMEDIATE")
-        yield connection

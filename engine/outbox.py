@@ -30,8 +30,7 @@ import random
 import secrets
 import socket
 import uuid
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tortoise import fields
@@ -39,10 +38,10 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import F, Q
 from tortoise.functions import Count
 from tortoise.models import Model
-from tortoise.transactions import in_transaction
 
 from engine.mail import Email, SendFailure, relay
 from engine.settings import Settings
+from engine.transactions import writing
 
 PENDING = "pending"
 SENT = "sent"
@@ -146,15 +145,6 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-@asynccontextmanager
-async def _writing() -> AsyncIterator[BaseDBAsyncClient]:
-    """A write transaction; on SQLite it takes the write lock first (as engine.storage does), so two
-    processes claiming at once take turns rather than one failing with "database is locked"."""
-    async with in_transaction() as connection:
-        if connection.capabilities.dialect == "sqlite":
-            await connection.execute_query("ROLLBACK")
-            await connection.execute_query("BEGIN IMMEDIATE")
-        yield connection
 
 
 # --- writing messages --------------------------------------------------------------------------------
@@ -193,7 +183,7 @@ async def enqueue(
 
 async def send_later(emails: Sequence[Email]) -> None:
     """Write `emails` to the outbox in a transaction of their own (when nothing else is written)."""
-    async with _writing() as connection:
+    async with writing() as connection:
         await enqueue(connection, emails)
 
 
@@ -237,7 +227,7 @@ async def email_resume_link(
     """Keep a single-use link (`secret`) to the draft and write the email carrying it, in one transaction."""
     if not resume_token.isascii() or not secret.isascii():
         raise ValueError("resume tokens and link secrets are ASCII")
-    async with _writing() as connection:
+    async with writing() as connection:
         await ResumeLink.create(
             id=_link_id(secret),
             response_id=uuid.UUID(draft_id),
@@ -272,7 +262,7 @@ async def redeem_resume_link(secret: str, now: dt.datetime | None = None) -> str
         return None
     moment = now or _now()
     link_id = _link_id(secret)
-    async with _writing() as connection:
+    async with writing() as connection:
         taken = (
             await ResumeLink.filter(id=link_id, used_at__isnull=True, expires_at__gt=moment)
             .using_db(connection)
@@ -292,7 +282,7 @@ async def claim(
 ) -> list[Claimed]:
     """Take up to `limit` due messages for `worker` until now + `lease`; no other worker gets them."""
     moment = now or _now()
-    async with _writing() as connection:
+    async with writing() as connection:
         query = (
             OutboxMessage.filter(status=PENDING, next_attempt_at__lte=moment)
             .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=moment))
@@ -315,7 +305,7 @@ async def claim(
 
 
 async def mark_sent(message: Claimed, worker: str, now: dt.datetime | None = None) -> None:
-    async with _writing() as connection:
+    async with writing() as connection:
         await (
             OutboxMessage.filter(id=message.id, claimed_by=worker)
             .using_db(connection)
@@ -336,7 +326,7 @@ async def mark_not_sent(
     cannot help or the attempts are used up."""
     moment = now or _now()
     gives_up = permanent or message.attempt >= retry.max_attempts
-    async with _writing() as connection:
+    async with writing() as connection:
         await (
             OutboxMessage.filter(id=message.id, claimed_by=worker)
             .using_db(connection)
@@ -362,7 +352,7 @@ async def release(messages: Sequence[Claimed], worker: str) -> None:
     """Give back claimed messages this worker did not try, without counting an attempt."""
     if not messages:
         return
-    async with _writing() as connection:
+    async with writing() as connection:
         await (
             OutboxMessage.filter(id__in=[message.id for message in messages], claimed_by=worker)
             .using_db(connection)

@@ -47,6 +47,7 @@ from tortoise.transactions import in_transaction
 from engine import outbox
 from engine.mail import Email
 from engine.settings import Settings
+from engine.transactions import writing
 
 #: An answer value as stored: what json.loads returns.
 JSON: TypeAlias = "str | int | float | bool | list[JSON] | dict[str, JSON] | None"
@@ -425,18 +426,6 @@ async def _migration_lock(client: BaseDBAsyncClient) -> AsyncIterator[None]:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
-@asynccontextmanager
-async def _writing() -> AsyncIterator[BaseDBAsyncClient]:
-    """A write transaction: committed when the block ends, rolled back if it raises."""
-    async with in_transaction() as connection:
-        if connection.capabilities.dialect == "sqlite":
-            # tortoise begins SQLite transactions DEFERRED. A deferred transaction that reads and
-            # then writes fails at once with "database is locked" if another process wrote in
-            # between (the busy timeout does not apply), so take the write lock before reading.
-            # The empty deferred transaction holds no locks, so ending it loses nothing.
-            await connection.execute_query("ROLLBACK")
-            await connection.execute_query("BEGIN IMMEDIATE")
-        yield connection
 
 
 async def sqlite_pragmas() -> dict[str, str]:
@@ -555,7 +544,7 @@ async def record_form_version(
     _check_text(version, "the form version")
     text = _dump(_clean_json(definition, "the form definition"))
     try:
-        async with _writing() as connection:
+        async with writing() as connection:
             exists = await FormVersion.filter(slug=slug, version=version).using_db(connection).exists()
             if not exists:
                 await FormVersion.create(
@@ -596,7 +585,7 @@ async def publish_form_version(slug: str, version: str, *, if_never_published: b
     query = FormVersion.filter(slug=slug, version=version)
     if if_never_published:
         query = query.filter(published_at__isnull=True)
-    async with _writing() as connection:
+    async with writing() as connection:
         changed = await query.using_db(connection).update(published_at=_now())
     if not changed and not await FormVersion.filter(slug=slug, version=version).exists():
         raise NotFound(f"form {slug!r} version {version!r} has not been recorded")
@@ -648,7 +637,7 @@ async def create_draft(slug: str, version: str, language: str) -> tuple[Draft, s
     _check_text(language, "the language")
     token = secrets.token_urlsafe(32)
     now = _now()
-    async with _writing() as connection:
+    async with writing() as connection:
         form_version = await FormVersion.filter(slug=slug, version=version).using_db(connection).first()
         if form_version is None:
             raise NotFound(f"form {slug!r} version {version!r} has not been recorded")
@@ -713,7 +702,7 @@ async def save_answers(
     if seen_page is not None:
         _check_text(seen_page, "a page id")
     changed = removed | cleaned.keys()
-    async with _writing() as connection:
+    async with writing() as connection:
         before = await _read_draft("r.id = ?", [key], connection=connection, lock=True)
         if before is None:
             raise NotFound(f"no draft with id {key}")
@@ -765,7 +754,7 @@ async def submit(
         raise StorageInputError(f"reference prefix {reference_prefix!r} must be 2 to 5 capital letters")
     key = _parse_id(draft_id, "draft")
     cleaned = _clean_answers(final_answers)
-    async with _writing() as connection:
+    async with writing() as connection:
         response = await _response(connection, key, lock=True)
         if response.status == SUBMITTED:
             return await _submission(connection, response)
@@ -805,7 +794,7 @@ async def get_submission(reference: str) -> Submission | None:
 async def expire_drafts(last_changed_before: dt.datetime) -> int:
     """Delete unsubmitted drafts (with their answers and files) last changed before the given time."""
     stale = Response.filter(status=DRAFT, updated_at__lt=last_changed_before)
-    async with _writing() as connection:
+    async with writing() as connection:
         ids = await stale.using_db(connection).values_list("id", flat=True)
         file_rows = (
             await UploadedFile.filter(response_id__in=ids, path__not_isnull=True)
@@ -831,7 +820,7 @@ async def import_submissions(
     cleaned = [_clean_answers(answers) for answers in answers_per_response]
     now = _now()
     references: list[str] = []
-    async with _writing() as connection:
+    async with writing() as connection:
         form_version = await FormVersion.filter(slug=slug, version=version).using_db(connection).first()
         if form_version is None:
             raise NotFound(f"form {slug!r} version {version!r} has not been recorded")
@@ -1097,7 +1086,7 @@ async def tags_of_form(slug: str) -> list[str]:
 async def create_tag(slug: str, name: str, actor: str) -> bool:
     """Make a tag for a form; False when it already exists (nothing changes, nothing is audited)."""
     _check_text(name, "the tag name")
-    async with _writing() as connection:
+    async with writing() as connection:
         if await Tag.filter(form_slug=slug, name=name).using_db(connection).exists():
             return False
         await Tag.create(form_slug=slug, name=name, using_db=connection)
@@ -1110,7 +1099,7 @@ async def tag_submissions(slug: str, references: Sequence[str], name: str, actor
 
     Raises NotFound when the form has no such tag. Each response that gains the tag is audited.
     """
-    async with _writing() as connection:
+    async with writing() as connection:
         tag = await Tag.filter(form_slug=slug, name=name).using_db(connection).first()
         if tag is None:
             raise NotFound(f"form {slug!r} has no tag {name!r}")
@@ -1136,7 +1125,7 @@ async def tag_submissions(slug: str, references: Sequence[str], name: str, actor
 
 async def untag_submission(slug: str, reference: str, name: str, actor: str) -> bool:
     """Take a tag off a submission; False when it did not have it."""
-    async with _writing() as connection:
+    async with writing() as connection:
         response = await _reviewed_row(connection, slug, reference)
         deleted = await (
             ResponseTag.filter(response_id=response.id, tag__form_slug=slug, tag__name=name)
@@ -1151,7 +1140,7 @@ async def untag_submission(slug: str, reference: str, name: str, actor: str) -> 
 async def set_review_status(slug: str, reference: str, status: str, actor: str) -> None:
     """Give a submission a review status (the caller checks it is one of the form's statuses)."""
     _check_text(status, "the review status")
-    async with _writing() as connection:
+    async with writing() as connection:
         response = await _reviewed_row(connection, slug, reference)
         before = response.review_status
         if before == status:
@@ -1166,7 +1155,7 @@ async def set_review_status(slug: str, reference: str, status: str, actor: str) 
 async def add_note(slug: str, reference: str, body: str, actor: str) -> None:
     """Add a reviewer's note; the audit records that a note was added, not what it says."""
     _check_text(body, "the note")
-    async with _writing() as connection:
+    async with writing() as connection:
         response = await _reviewed_row(connection, slug, reference)
         await Note.create(response=response, author=actor, body=body, created_at=_now(), using_db=connection)
         await _audit(connection, actor, "note_added", slug, response.reference, {})
@@ -1189,7 +1178,7 @@ async def flag_submission(
     a concern is never recorded without its alert, nor an alert sent for a concern not recorded.
     """
     _check_text(reason, "the reason")
-    async with _writing() as connection:
+    async with writing() as connection:
         response = await _reviewed_row(connection, slug, reference)
         if response.flagged_at is not None:
             return False
@@ -1204,7 +1193,7 @@ async def flag_submission(
 async def close_flag(slug: str, reference: str, outcome: str, actor: str) -> bool:
     """Record how a concern was handled and take the submission off the safeguarding list."""
     _check_text(outcome, "the outcome")
-    async with _writing() as connection:
+    async with writing() as connection:
         response = await _reviewed_row(connection, slug, reference)
         if response.flagged_at is None:
             return False
@@ -1242,7 +1231,7 @@ async def record_audit(
 ) -> None:
     """Record an event that changes nothing stored here (an export, a download)."""
     cleaned = _clean_json(detail, "the audit detail")
-    async with _writing() as connection:
+    async with writing() as connection:
         await _audit(connection, actor, action, slug, reference, cleaned if isinstance(cleaned, dict) else {})
 
 
@@ -1279,7 +1268,7 @@ async def erase_submission(reference: str, actor: str) -> bool:
     """
     if "\x00" in reference:
         return False
-    async with _writing() as connection:
+    async with writing() as connection:
         response = await Response.filter(reference=reference.strip().upper()).using_db(connection).first()
         if response is None:
             return False
@@ -1292,7 +1281,7 @@ async def erase_submission(reference: str, actor: str) -> bool:
 
 async def purge_form(slug: str, older_than: dt.datetime, actor: str) -> PurgeCount:
     """Delete a form's submissions submitted, and drafts last changed, before `older_than`."""
-    async with _writing() as connection:
+    async with writing() as connection:
         old = Response.filter(form_slug=slug).filter(
             Q(status=SUBMITTED, submitted_at__lt=older_than) | Q(status=DRAFT, updated_at__lt=older_than)
         )
@@ -1424,7 +1413,7 @@ async def store_file(
     checksum = hashlib.sha256(data).hexdigest()
     path = None if upload_dir is None else _write_durably(upload_dir / file_id.hex, data)
     try:
-        async with _writing() as connection:
+        async with writing() as connection:
             await _locked_draft(connection, key)
             row = await UploadedFile.create(
                 id=file_id,
@@ -1461,7 +1450,7 @@ async def get_file(file_id: str) -> tuple[StoredFile, bytes]:
 async def delete_file(file_id: str) -> bool:
     """Delete a draft's file; False if there was none. A submitted response's files are kept."""
     key = _parse_id(file_id, "file")
-    async with _writing() as connection:
+    async with writing() as connection:
         row = await UploadedFile.filter(id=key).using_db(connection).select_related("response").first()
         if row is None:
             return False
