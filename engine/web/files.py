@@ -41,10 +41,13 @@ async def with_uploads(
     (checked, stripped of location data and stored by engine.uploads)."""
     raw = dict(raw)
     errors: dict[str, FieldError] = {}
+    if page.repeat is not None:
+        await load_uploaded(visit, page)
     for question in file_questions(page):
         uploads = [u for u in data.getlist(question.id) if isinstance(u, UploadFile) and u.filename]
-        kept = tuple(stored.get(question.id, ()))
-        ids: list[str] = list(kept)
+        ids: list[str] = list(stored.get(question.id, ()))
+        if page.repeat is not None:
+            ids += _waiting_files(visit, page, question, data, ids)
         for upload in uploads:
             try:
                 ids.append(
@@ -62,6 +65,28 @@ async def with_uploads(
                 break
         raw[question.id] = tuple(ids)
     return raw, errors
+
+
+def _waiting_files(
+    visit: Visit, page: Page, question: Question, data: FormData, kept: list[str]
+) -> list[str]:
+    """Files sent earlier for an item that has not been saved yet, named again by the item page.
+
+    An item is saved only when its page is valid, so files sent with a page that showed an error
+    belong to no answer yet; the page lists them with their ids in hidden fields, and they are kept
+    from those. Only this draft's files for this question that no answer holds are accepted, so a
+    posted id cannot take another draft's file or one already in another item.
+    """
+    claimed: set[str] = set(kept)
+    for item in visit.answers.get(page.id, ()):
+        claimed.update(item.get(question.id, ()))
+    waiting = {
+        file_id
+        for file_id, stored in visit.uploaded.items()
+        if stored.question_id == question.id and file_id not in claimed
+    }
+    named = [value for value in data.getlist(question.id) if isinstance(value, str)]
+    return list(dict.fromkeys(file_id for file_id in named if file_id in waiting))
 
 
 async def keep_uploads(visit: Visit, page: Page, raw: RawFields) -> None:
