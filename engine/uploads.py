@@ -9,8 +9,9 @@ a PNG called "scan.pdf" is judged as a PNG). What is stored is the file with its
     -> file id; the stored name is "IMG_0001.JPG" and the stored JPEG has no GPS data.
 
 Photos lose their metadata by editing the file's own containers (JPEG segments, PNG chunks, WebP
-chunks, the Exif item of a HEIC), so the pictures are never re-compressed. Only the orientation is
-kept, so a phone photo still shows the right way up. Other files are stored as they came.
+chunks, the Exif and XMP items of a HEIC, overwritten in place), so the pictures are never
+re-compressed. Only the orientation is kept, so a phone photo still shows the right way up. Other
+files are stored as they came.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import struct
 import unicodedata
 import warnings
 import zlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from types import MappingProxyType
 
@@ -363,6 +364,160 @@ def _strip_tiff(data: bytes, orientation: int | None) -> bytes:
     return output.getvalue()
 
 
+# --- HEIC: ISO media boxes, the metadata as items the "meta" box locates ---------------------------------
+
+#: An Exif item is a 4-byte offset to the TIFF header, then the TIFF structure. This one has no
+#: entries: a TIFF header and an empty first directory.
+_EMPTY_HEIF_EXIF = b"\x00\x00\x00\x00" + b"MM\x00\x2a\x00\x00\x00\x08" + b"\x00\x00" + b"\x00\x00\x00\x00"
+_XMP_CONTENT_TYPE = b"application/rdf+xml"
+
+
+def _strip_heic(data: bytes, orientation: int | None) -> bytes:
+    """Overwrite the Exif and XMP items of a HEIC photo in place, keeping every offset valid.
+
+    Phones keep the place a photo was taken in its Exif item. The items are found through the
+    "meta" box (item types in "iinf", byte ranges in "iloc") and their bytes replaced, at the same
+    length, by an empty Exif structure or spaces, so the picture and every box stay where they are.
+    The orientation needs no keeping: HEIC turns pictures with its own "irot" and "imir" boxes.
+    """
+    meta = _only_box(_boxes(data, 0, len(data)), b"meta")
+    if meta is None:
+        return data
+    children = list(_boxes(data, meta[0] + 4, meta[1]))  # meta is a full box: 4 bytes of version and flags
+    info = _only_box(children, b"iinf")
+    locations = _only_box(children, b"iloc")
+    if info is None or locations is None:
+        return data
+    metadata = _metadata_items(data, *info)
+    if not metadata:
+        return data
+    idat = _only_box(children, b"idat")
+    cleaned = bytearray(data)
+    for item_id, extents in _item_extents(data, *locations, idat_start=idat[0] if idat else None):
+        kind = metadata.get(item_id)
+        if kind is None:
+            continue
+        total = sum(length for _, length in extents)
+        filler = (_EMPTY_HEIF_EXIF if kind == b"Exif" and total >= len(_EMPTY_HEIF_EXIF) else b"").ljust(
+            total, b" " if kind == b"mime" else b"\x00"
+        )
+        written = 0
+        for start, length in extents:
+            if start + length > len(data):
+                raise _Unreadable
+            cleaned[start : start + length] = filler[written : written + length]
+            written += length
+    return bytes(cleaned)
+
+
+def _boxes(data: bytes, start: int, end: int) -> Iterator[tuple[bytes, int, int]]:
+    """(type, payload start, payload end) of each box between start and end."""
+    position = start
+    while position + 8 <= end:
+        size, kind = struct.unpack(">I4s", data[position : position + 8])
+        header = 8
+        if size == 1:
+            if position + 16 > end:
+                raise _Unreadable
+            size = struct.unpack(">Q", data[position + 8 : position + 16])[0]
+            header = 16
+        elif size == 0:
+            size = end - position
+        if size < header or position + size > end:
+            raise _Unreadable
+        yield kind, position + header, position + size
+        position += size
+
+
+def _only_box(boxes: Iterable[tuple[bytes, int, int]], kind: bytes) -> tuple[int, int] | None:
+    found = [(start, end) for box_kind, start, end in boxes if box_kind == kind]
+    if len(found) > 1:
+        raise _Unreadable
+    return found[0] if found else None
+
+
+def _metadata_items(data: bytes, start: int, end: int) -> dict[int, bytes]:
+    """Item id -> b"Exif" or b"mime" (XMP) for the metadata items listed in an "iinf" box."""
+    version = data[start]
+    entries = start + 4 + (2 if version == 0 else 4)
+    found: dict[int, bytes] = {}
+    for kind, entry_start, entry_end in _boxes(data, entries, end):
+        if kind != b"infe" or entry_end - entry_start < 4:
+            continue
+        entry_version = data[entry_start]
+        if entry_version < 2:
+            continue  # versions 0 and 1 name no item type; phones write 2 or 3
+        position = entry_start + 4
+        id_size = 2 if entry_version == 2 else 4
+        if position + id_size + 6 > entry_end:
+            raise _Unreadable
+        item_id = int.from_bytes(data[position : position + id_size], "big")
+        position += id_size + 2  # and the protection index
+        item_type = data[position : position + 4]
+        position += 4
+        if item_type == b"Exif":
+            found[item_id] = item_type
+        elif item_type == b"mime":
+            name_end = data.find(b"\x00", position, entry_end)  # the item's name, then its content type
+            content_type = data[name_end + 1 : entry_end].split(b"\x00", 1)[0] if name_end >= 0 else b""
+            if content_type.strip().lower() == _XMP_CONTENT_TYPE:
+                found[item_id] = item_type
+    return found
+
+
+def _item_extents(
+    data: bytes, start: int, end: int, *, idat_start: int | None
+) -> Iterator[tuple[int, list[tuple[int, int]]]]:
+    """Each item's byte ranges in the file, (start, length), from an "iloc" box."""
+    version = data[start]
+    position = start + 4
+    if position + 2 > end:
+        raise _Unreadable
+    offset_size, length_size = data[position] >> 4, data[position] & 0x0F
+    base_offset_size, index_size = data[position + 1] >> 4, data[position + 1] & 0x0F
+    if version == 0:
+        index_size = 0
+    position += 2
+    count_size = 2 if version < 2 else 4
+    reader = _FieldReader(data, position, end)
+    for _ in range(reader.read(count_size)):
+        item_id = reader.read(count_size)
+        method = reader.read(2) & 0x0F if version in (1, 2) else 0
+        reader.read(2)  # data reference index
+        base = reader.read(base_offset_size)
+        extents: list[tuple[int, int]] = []
+        for _ in range(reader.read(2)):
+            reader.read(index_size)
+            offset, length = reader.read(offset_size), reader.read(length_size)
+            extents.append((offset, length))
+        if method == 0:
+            yield item_id, [(base + offset, length) for offset, length in extents]
+        elif method == 1 and idat_start is not None:
+            yield item_id, [(idat_start + base + offset, length) for offset, length in extents]
+        else:
+            raise _Unreadable  # metadata built from other items is not something phones write
+
+
+class _FieldReader:
+    """Big-endian unsigned fields of 0 to 8 bytes, read in turn from a box."""
+
+    def __init__(self, data: bytes, position: int, end: int) -> None:
+        self.data, self.position, self.end = data, position, end
+
+    def read(self, size: int) -> int:
+        if size not in (0, 1, 2, 4, 8) or self.position + size > self.end:
+            raise _Unreadable
+        value = int.from_bytes(self.data[self.position : self.position + size], "big")
+        self.position += size
+        return value
+
+
 _STRIPPERS: Mapping[str, Callable[[bytes, int | None], bytes]] = MappingProxyType(
-    {"image/jpeg": _strip_jpeg, "image/png": _strip_png, "image/webp": _strip_webp, "image/tiff": _strip_tiff}
+    {
+        "image/jpeg": _strip_jpeg,
+        "image/png": _strip_png,
+        "image/webp": _strip_webp,
+        "image/tiff": _strip_tiff,
+        "image/heic": _strip_heic,
+    }
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import struct
 
 import pytest
 from PIL import Image
@@ -266,3 +267,89 @@ async def test_an_upload_beyond_max_files_is_refused_and_not_stored() -> None:
         await uploads.accept_upload(draft_id, question, "three.pdf", PDF, attached=2)
 
     assert (refused.value.code, refused.value.params) == ("too_many_files", {"count": 2})
+
+
+# --- HEIC: phones' default photo format -----------------------------------------------------------
+
+
+def _box(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I4s", 8 + len(payload), kind) + payload
+
+
+def _full_box(kind: bytes, version: int, payload: bytes) -> bytes:
+    return _box(kind, bytes((version, 0, 0, 0)) + payload)
+
+
+def _infe(item_id: int, item_type: bytes, name: bytes = b"", content_type: bytes = b"") -> bytes:
+    extra = name + b"\x00" + (content_type + b"\x00" if item_type == b"mime" else b"")
+    return _full_box(b"infe", 2, struct.pack(">HH4s", item_id, 0, item_type) + extra)
+
+
+GPS_EXIF = b"\x00\x00\x00\x00" + b"MM\x00\x2a\x00\x00\x00\x08" + b"GPSLatitude 51.75 N, GPSLongitude 1.25 W"
+XMP = b'<x:xmpmeta><rdf:Description exif:GPSLatitude="51,45.12N"/></x:xmpmeta>'
+PICTURE = b"\x00\x00\x00\x10hevc-coded-picture-bytes"
+
+
+def heic_photo(*, in_idat: bool = False) -> bytes:
+    """A HEIC as phones write it, in outline: ftyp, a meta box locating a picture, an Exif item
+    and an XMP item, and the bytes in mdat (or, with in_idat, the Exif item inside meta's idat)."""
+    ftyp = _box(b"ftyp", b"heic" + b"\x00\x00\x00\x00" + b"mif1heic")
+    hdlr = _full_box(b"hdlr", 0, b"\x00" * 4 + b"pict" + b"\x00" * 12 + b"\x00")
+    iinf = _full_box(
+        b"iinf",
+        0,
+        struct.pack(">H", 3)
+        + _infe(1, b"hvc1")
+        + _infe(2, b"Exif")
+        + _infe(3, b"mime", b"XMP", b"application/rdf+xml"),
+    )
+
+    def iloc(offsets: dict[int, tuple[int, int, int]]) -> bytes:
+        # Version 1: offset and length 4 bytes, no base offset, a construction method per item.
+        entries = b"".join(
+            struct.pack(">HHHHII", item, method, 0, 1, offset, length)
+            for item, (method, offset, length) in offsets.items()
+        )
+        return _full_box(b"iloc", 1, bytes((0x44, 0x00)) + struct.pack(">H", len(offsets)) + entries)
+
+    def build(offsets: dict[int, tuple[int, int, int]]) -> bytes:
+        idat = [_box(b"idat", GPS_EXIF)] if in_idat else []
+        meta = _full_box(b"meta", 0, hdlr + iinf + iloc(offsets) + b"".join(idat))
+        mdat = _box(b"mdat", PICTURE + (b"" if in_idat else GPS_EXIF) + XMP)
+        return ftyp + meta + mdat
+
+    # Offsets depend on the meta box's size, which does not depend on their values: build twice.
+    draft = build({1: (0, 0, 0), 2: (0, 0, 0), 3: (0, 0, 0)})
+    mdat_data = len(draft) - len(PICTURE) - (0 if in_idat else len(GPS_EXIF)) - len(XMP)
+    exif_place = (1, 0, len(GPS_EXIF)) if in_idat else (0, mdat_data + len(PICTURE), len(GPS_EXIF))
+    xmp_start = mdat_data + len(PICTURE) + (0 if in_idat else len(GPS_EXIF))
+    return build({1: (0, mdat_data, len(PICTURE)), 2: exif_place, 3: (0, xmp_start, len(XMP))})
+
+
+@pytest.mark.parametrize("in_idat", [False, True], ids=["exif in mdat", "exif in idat"])
+def test_a_heic_photo_loses_its_exif_and_xmp_location_and_keeps_its_picture_and_layout(in_idat: bool) -> None:
+    original = heic_photo(in_idat=in_idat)
+    assert b"GPSLatitude" in original
+    question = file_question("        accept: [heic, jpg]")
+    assert uploads.check_upload(question, "IMG_0001.HEIC", original) == "image/heic"
+
+    cleaned = uploads.strip_location("image/heic", original)
+
+    assert b"GPS" not in cleaned
+    assert len(cleaned) == len(original)  # nothing moved, so every offset in the file still holds
+    assert PICTURE in cleaned
+    assert cleaned[:8] == original[:8]
+    # The Exif item is now an empty Exif structure, which readers accept.
+    assert b"MM\x00\x2a\x00\x00\x00\x08\x00\x00\x00\x00\x00\x00" in cleaned
+
+
+def test_a_heic_whose_boxes_run_past_its_end_is_refused_as_the_wrong_type() -> None:
+    broken = heic_photo()[:-40]
+    with pytest.raises(Invalid) as refused:
+        uploads.strip_location("image/heic", broken)
+    assert refused.value.code == "file_type"
+
+
+def test_a_heic_without_metadata_items_is_stored_unchanged() -> None:
+    bare = _box(b"ftyp", b"heic\x00\x00\x00\x00mif1") + _box(b"mdat", PICTURE)
+    assert uploads.strip_location("image/heic", bare) == bare
