@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from engine import storage
 from engine.export import FormHistory, MergedQuestion, plain_label
+from engine.messages import format_date
 from engine.storage import Criteria, TextAnswer
 
 LONDON = ZoneInfo("Europe/London")
@@ -37,6 +38,7 @@ TEXT_ANSWERS_SHOWN = 50
 CHOICE_TYPES = frozenset({"radios", "dropdown", "scale", "checkboxes", "yes_no", "consent"})
 NUMBER_TYPES = frozenset({"number", "decimal", "money"})
 TEXT_TYPES = frozenset({"text", "long_text"})
+DATE_TYPES = frozenset({"date"})
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,19 @@ class NumberSummary:
 
 
 @dataclass(frozen=True)
+class RankingSummary:
+    """How a ranking question's options were placed: average position (1 is first) and how often
+    each was put first. `positions` is empty when too few answered for the board to see it."""
+
+    question_id: str
+    label: str
+    answered: str
+    #: (option, average position as shown), highest placed first.
+    positions: tuple[tuple[str, str], ...]
+    first_choices: Chart
+
+
+@dataclass(frozen=True)
 class TextSummary:
     question_id: str
     label: str
@@ -100,6 +115,9 @@ class Summary:
     over_time: Chart
     choices: tuple[ChoiceSummary, ...]
     numbers: tuple[NumberSummary, ...]
+    #: Earliest, middle and latest answers to date questions, as NumberSummary rows of dates.
+    dates: tuple[NumberSummary, ...]
+    rankings: tuple[RankingSummary, ...]
     texts: tuple[TextSummary, ...]
 
 
@@ -110,8 +128,11 @@ async def summarise(history: FormHistory, criteria: Criteria, *, board: bool) ->
     choices = [q for q in questions if q.type in CHOICE_TYPES]
     numbers = [q for q in questions if q.type in NUMBER_TYPES]
     grids = [q for q in questions if q.type == "grid"]
-    counts = await storage.count_values(slug, (q.id for q in [*choices, *numbers]), criteria)
+    dates = [q for q in questions if q.type in DATE_TYPES]
+    rankings = [q for q in questions if q.type == "ranking"]
+    counts = await storage.count_values(slug, (q.id for q in [*choices, *numbers, *dates]), criteria)
     grid_counts = await _grid_counts(slug, grids, criteria)
+    placings = await _placings(slug, rankings, criteria)
     summaries = {q.id: _choice_summary(q, counts[q.id], board) for q in choices}
     summaries.update({q.id: _grid_summary(q, grid_counts[q.id], board) for q in grids})
     texts = [await _text_summary(slug, q, criteria, board) for q in questions if q.type in TEXT_TYPES]
@@ -122,6 +143,8 @@ async def summarise(history: FormHistory, criteria: Criteria, *, board: bool) ->
         over_time=over_time(hours, board),
         choices=tuple(summaries[q.id] for q in questions if q.id in summaries),
         numbers=tuple(_number_summary(q, counts[q.id], board) for q in numbers),
+        dates=tuple(_date_summary(q, counts[q.id], board) for q in dates),
+        rankings=tuple(_ranking_summary(q, placings[q.id], board) for q in rankings),
         texts=tuple(texts),
     )
 
@@ -232,14 +255,38 @@ def _number_summary(question: MergedQuestion, counts: Mapping[str, int], board: 
             histogram[Decimal(text)] += count
         except InvalidOperation:
             continue
-    answered = sum(histogram.values())
-    label = plain_label(question.newest.label)
-    if answered == 0 or (board and answered < SMALL_COUNT):
-        return NumberSummary(question.id, label, shown_count(answered, board), None, None, None)
 
     def shown(value: Decimal) -> str:
         return f"£{value:,.2f}" if question.type == "money" else f"{value.normalize():,f}"
 
+    return _spread(question, histogram, board, shown)
+
+
+def _date_summary(question: MergedQuestion, counts: Mapping[str, int], board: bool) -> NumberSummary:
+    """Earliest, middle and latest dates given ("1 March 2026"), read from the indexed values."""
+    histogram: Counter[Decimal] = Counter()
+    for text, count in counts.items():
+        try:
+            histogram[Decimal(dt.date.fromisoformat(text).toordinal())] += count
+        except ValueError:
+            continue
+
+    def shown(ordinal: Decimal) -> str:
+        # Between two middle dates the median is the earlier: a date has no half days.
+        return format_date(dt.date.fromordinal(int(ordinal)))
+
+    return _spread(question, histogram, board, shown)
+
+
+def _spread(
+    question: MergedQuestion, histogram: Mapping[Decimal, int], board: bool, shown: Callable[[Decimal], str]
+) -> NumberSummary:
+    """Lowest, median and highest of the answers, or only how many answered when there are none
+    (or, for the board, too few to show without pointing at someone)."""
+    answered = sum(histogram.values())
+    label = plain_label(question.newest.label)
+    if answered == 0 or (board and answered < SMALL_COUNT):
+        return NumberSummary(question.id, label, shown_count(answered, board), None, None, None)
     return NumberSummary(
         question.id,
         label,
@@ -248,6 +295,51 @@ def _number_summary(question: MergedQuestion, counts: Mapping[str, int], board: 
         shown(median(histogram)),
         shown(max(histogram)),
     )
+
+
+@dataclass
+class _Placings:
+    """What the answers to one ranking question add up to."""
+
+    answered: int = 0
+    position_totals: Counter[str] = field(default_factory=Counter)
+    times_placed: Counter[str] = field(default_factory=Counter)
+    first: Counter[str] = field(default_factory=Counter)
+
+
+async def _placings(
+    slug: str, rankings: Sequence[MergedQuestion], criteria: Criteria
+) -> dict[str, _Placings]:
+    """Each ranking question's positions per option, read from the stored answers in batches (the
+    indexed values of a ranking keep no order)."""
+    found = {q.id: _Placings() for q in rankings}
+    async for batch in storage.answer_batches(slug, found, criteria):
+        for question_id, value in batch:
+            if not isinstance(value, list) or not value:
+                continue
+            placings = found[question_id]
+            placings.answered += 1
+            placings.first[str(value[0])] += 1
+            for position, option in enumerate(value, start=1):
+                placings.position_totals[str(option)] += position
+                placings.times_placed[str(option)] += 1
+    return found
+
+
+def _ranking_summary(question: MergedQuestion, placings: _Placings, board: bool) -> RankingSummary:
+    label = plain_label(question.newest.label)
+    options = [(value, text.default) for value, text in question.options]
+    firsts = [(text, placings.first[value]) for value, text in options]
+    first = chart(f"{question.id}-first", f"{label}: placed first", firsts, board)
+    if board and placings.answered < SMALL_COUNT:
+        return RankingSummary(question.id, label, shown_count(placings.answered, board), (), first)
+    averages = sorted(
+        (placings.position_totals[value] / placings.times_placed[value], text)
+        for value, text in options
+        if placings.times_placed[value]
+    )
+    positions = tuple((text, f"{average:.1f}") for average, text in averages)
+    return RankingSummary(question.id, label, shown_count(placings.answered, board), positions, first)
 
 
 async def _text_summary(slug: str, question: MergedQuestion, criteria: Criteria, board: bool) -> TextSummary:

@@ -146,3 +146,82 @@ async def test_the_lists_filters_apply_to_the_summary() -> None:
     assert summary.total == "7"
     assert counts(summary, "activities") == {"Sport": "0", "Art": "7", "Something else": "0"}
     assert sum(bar.count for bar in summary.over_time.bars) == 7
+
+
+RANKED_AND_DATED = """
+title: Park ideas
+reference_prefix: PI
+pages:
+  - id: visit
+    title: Your visit
+    questions:
+      - {id: visited, type: date, label: "When did you last visit?"}
+      - id: priorities
+        type: ranking
+        label: Put these ideas in order, most important first
+        options:
+          - {value: seating, label: More seating}
+          - {value: opening, label: Longer opening hours}
+          - {value: events, label: More events}
+"""
+
+
+@pytest.mark.usefixtures("storage")
+async def test_dates_are_summarised_as_earliest_median_and_latest() -> None:
+    form = await recorded(RANKED_AND_DATED)
+    days = ["2026-03-01", "2026-03-04", "2026-03-04", "2026-05-20", "2026-07-31", "2026-08-01"]
+    await submitted(form, *({"visited": day, "priorities": ["events"]} for day in days))
+
+    summary = await summary_of(RANKED_AND_DATED, board=False)
+
+    (visited,) = summary.dates
+    assert (visited.answered, visited.minimum, visited.median, visited.maximum) == (
+        "6",
+        "1 March 2026",
+        "11 April 2026",  # halfway between 4 March and 20 May is 11½ April: the earlier day
+        "1 August 2026",
+    )
+
+
+@pytest.mark.usefixtures("storage")
+async def test_a_ranking_shows_each_options_average_position_and_how_often_it_came_first() -> None:
+    form = await recorded(RANKED_AND_DATED)
+    orders = [["events", "seating", "opening"]] * 3 + [["seating", "events", "opening"]] * 2
+    await submitted(form, *({"visited": "2026-03-01", "priorities": order} for order in orders))
+
+    reviewer = await summary_of(RANKED_AND_DATED, board=False)
+    few = [["opening", "events", "seating"]] * 2
+    await submitted(form, *({"visited": "2026-03-01", "priorities": order} for order in few))
+    board = await summary_of(RANKED_AND_DATED, board=True)
+
+    (ranking,) = reviewer.rankings
+    assert ranking.answered == "5"
+    # More events: 1,1,1,2,2 -> 1.4; More seating: 2,2,2,1,1 -> 1.6; Longer opening hours: always 3.
+    assert ranking.positions == (
+        ("More events", "1.4"),
+        ("More seating", "1.6"),
+        ("Longer opening hours", "3.0"),
+    )
+    assert [(bar.label, bar.shown) for bar in ranking.first_choices.bars] == [
+        ("More seating", "2"),
+        ("Longer opening hours", "0"),
+        ("More events", "3"),
+    ]
+    (board_ranking,) = board.rankings
+    assert [(bar.label, bar.shown) for bar in board_ranking.first_choices.bars] == [
+        ("More seating", FEWER_THAN_5),
+        ("Longer opening hours", FEWER_THAN_5),
+        ("More events", FEWER_THAN_5),
+    ]
+
+
+@pytest.mark.usefixtures("storage")
+async def test_the_board_sees_no_positions_or_dates_from_fewer_than_5_answers() -> None:
+    form = await recorded(RANKED_AND_DATED)
+    await submitted(form, *({"visited": "2026-03-01", "priorities": ["events"]} for _ in range(4)))
+
+    board = await summary_of(RANKED_AND_DATED, board=True)
+
+    assert board.rankings[0].positions == ()
+    assert board.dates[0].median is None
+    assert board.dates[0].answered == FEWER_THAN_5

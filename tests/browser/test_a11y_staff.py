@@ -79,6 +79,17 @@ pages:
         type: long_text
         label: Your ideas
         optional: true
+  - id: last_trip
+    title: Your last trip
+    questions:
+      - {id: last_trip_on, type: date, label: "When did you last take a bus?"}
+      - id: priorities
+        type: ranking
+        label: Put these in order, most important first
+        options:
+          - {value: price, label: Lower fares}
+          - {value: often, label: More buses}
+          - {value: late, label: Later buses}
 """
 
 #: Enough responses that every chart has bars and the board's "fewer than 5" shows too.
@@ -90,6 +101,8 @@ ANSWERS: list[dict[str, storage.JSONInput]] = [
         "usual": "bus" if number % 3 else "car",
         "trips": number,
         "ideas": "Later buses on Sundays, and a shelter at the stop on Banbury Road " * (number % 2 + 1),
+        "last_trip_on": f"2026-11-{number:02d}",
+        "priorities": ["late", "price", "often"] if number % 3 else ["price", "often", "late"],
     }
     for number in range(1, 9)
 ]

@@ -132,3 +132,39 @@ def test_the_xlsx_download_holds_formulas_as_text(client: TestClient) -> None:
     header = [cell.value for cell in sheet[1]]
     notes = [row[header.index("A note")] for row in sheet.iter_rows(min_row=2)]
     assert {(cell.value, cell.data_type) for cell in notes if cell.value} == {("=HYPERLINK()", "s")}
+
+
+def test_the_summary_page_shows_dates_and_rankings(tmp_path: Path) -> None:
+    text = """
+title: Park ideas
+pages:
+  - id: visit
+    title: Your visit
+    questions:
+      - {id: visited, type: date, label: "When did you last visit?"}
+      - id: priorities
+        type: ranking
+        label: Put these ideas in order
+        options:
+          - {value: seating, label: More seating}
+          - {value: events, label: More events}
+"""
+    settings = Settings(
+        database_url=f"sqlite://{tmp_path / 'coform.sqlite3'}", secret_key="test-secret", secure_cookies=False
+    )
+    form = load_form_text(text, "park.yaml")
+    with TestClient(create_app(settings, forms={"park": form})) as client:
+        answers: list[dict[str, storage.JSONInput]] = [
+            {"visited": "2026-03-01", "priorities": ["events", "seating"]},
+            {"visited": "2026-05-20", "priorities": ["seating", "events"]},
+            {"visited": "2026-08-01", "priorities": ["events", "seating"]},
+        ]
+        portal(client).call(storage.import_submissions, "park", form.version, "en", answers, "PI")
+        sign_in_as(client, "reviewer")
+
+        page = client.get("/staff/forms/park/summary")
+
+    assert page.status_code == 200
+    assert "<td>1 March 2026</td><td>20 May 2026</td><td>1 August 2026</td>" in page.text
+    assert '<th scope="row">More events</th><td>1.3</td>' in page.text
+    assert "Put these ideas in order: placed first" in page.text
