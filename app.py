@@ -22,7 +22,7 @@ from engine import outbox, storage
 from engine.definition import Form
 from engine.settings import Settings
 from engine.versions import Library
-from engine.web import author, pages, respond, review, staff, summary
+from engine.web import author, emails, pages, respond, review, staff, summary
 from engine.web.drafts import DraftCookies
 from engine.web.errors import ErrorPages
 from engine.web.security import BodyLimitMiddleware, CsrfMiddleware, CsrfTokens, SecurityHeadersMiddleware
@@ -145,6 +145,7 @@ def create_app(
             *author.routes,
             *review.routes,
             *summary.routes,
+            *emails.routes,
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         # Outermost first. The CSRF secret is made before the body limit can answer 413, because

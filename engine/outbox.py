@@ -395,6 +395,27 @@ async def failed_messages(limit: int = 100) -> list[FailedMessage]:
     ]
 
 
+async def try_again(message_id: str, now: dt.datetime | None = None) -> bool:
+    """Put a message given up on back in the queue, to be sent at once with a fresh count of
+    attempts (an admin does this once the relay is fixed); False when there is no such failed message.
+
+    Its last error stays until it is sent, so the page still says what went wrong meanwhile.
+    """
+    try:
+        key = uuid.UUID(message_id)
+    except ValueError:
+        return False
+    async with writing() as connection:
+        changed = (
+            await OutboxMessage.filter(id=key, status=FAILED)
+            .using_db(connection)
+            .update(
+                status=PENDING, attempts=0, next_attempt_at=now or _now(), claimed_until=None, claimed_by=None
+            )
+        )
+    return bool(changed)
+
+
 async def count_by_status() -> dict[str, int]:
     """How many messages are pending, sent and failed: {"pending": 2, "sent": 40, "failed": 0}."""
     counts = {PENDING: 0, SENT: 0, FAILED: 0}

@@ -216,6 +216,24 @@ async def test_a_recipient_the_relay_refuses_for_good_fails_at_once_and_the_othe
 
 
 @pytest.mark.usefixtures("storage")
+async def test_a_message_given_up_on_is_sent_when_an_admin_tries_it_again() -> None:
+    await outbox.send_later([an_email(1, to="nobody@example.org")])
+    with SmtpSink(refuse=lambda address: address.startswith("nobody@")) as refusing:
+        await outbox.send_due(mail_settings(refusing.port), "worker-a", retry=QUICK)
+    [failed] = await outbox.failed_messages()
+
+    assert await outbox.try_again(failed.id)
+    assert not await outbox.try_again(failed.id)  # no longer a failed message
+    assert not await outbox.try_again("not-a-message-id")
+    with SmtpSink() as sink:
+        await outbox.send_due(mail_settings(sink.port), "worker-a", retry=QUICK)
+        [delivered] = sink.wait_for(1)
+
+    assert delivered["To"] == "nobody@example.org"
+    assert await statuses() == {"pending": 0, "sent": 1, "failed": 0}
+
+
+@pytest.mark.usefixtures("storage")
 async def test_a_failed_attempt_waits_longer_each_time_with_jitter() -> None:
     policy = outbox.RetryPolicy(first_delay_seconds=60, max_delay_seconds=600, max_attempts=10)
 

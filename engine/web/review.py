@@ -90,7 +90,7 @@ def _text(form: FormData, name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _when(moment: dt.datetime | None) -> str:
+def when(moment: dt.datetime | None) -> str:
     """A time as people read it, in Europe/London: "26 November 2026 at 9:41am"."""
     if moment is None:
         return ""
@@ -149,7 +149,7 @@ async def responses_page(request: Request) -> Response:
             {
                 "reference": row.submission.reference,
                 "href": _response_url(form, row.submission.reference, list_query),
-                "submitted": _when(row.submission.submitted_at),
+                "submitted": when(row.submission.submitted_at),
                 "status": review.status_label(form, row.submission.review_status),
                 "tags": row.tags,
                 "flagged": row.flagged_at is not None and not board,
@@ -282,7 +282,7 @@ async def _render_response(
         "version": version,
         "submission": submission,
         "reference": submission.reference,
-        "submitted": _when(submission.submitted_at),
+        "submitted": when(submission.submitted_at),
         "status": review.status_label(form, submission.review_status),
         "status_value": submission.review_status or review.review_statuses(form)[0].value,
         "statuses": review.review_statuses(form),
@@ -292,12 +292,12 @@ async def _render_response(
         "files": files,
         "board": board,
         "flagged": None if board else found.flagged_at,
-        "flagged_when": _when(found.flagged_at),
+        "flagged_when": when(found.flagged_at),
         "flag_reason": None if board else found.flag_reason,
         "notes": [] if board else await storage.notes_of(form.slug, submission.reference),
         "history": [] if board else await storage.audit_events(form.slug, submission.reference, limit=50),
         "action_words": review.ACTION_WORDS,
-        "when": _when,
+        "when": when,
         "can_change": _may_change(staff),
         "can_close_flag": staff.role in ("admin", "safeguarding") and found.flagged_at is not None,
         "newer_href": _response_url(form, newer, list_query) if newer else "",
@@ -435,7 +435,7 @@ async def safeguarding_page(request: Request) -> Response:
             else row.submission.form_slug,
             "reference": row.submission.reference,
             "href": f"/staff/forms/{row.submission.form_slug}/responses/{quote(row.submission.reference)}",
-            "flagged": _when(row.flagged_at),
+            "flagged": when(row.flagged_at),
             "reason": row.flag_reason,
         }
         for row in await storage.flagged_submissions()
@@ -452,7 +452,7 @@ async def audit_page(request: Request) -> Response:
     context = {
         "the_form": form,
         "events": events,
-        "when": _when,
+        "when": when,
         "action_words": review.ACTION_WORDS,
         "previous_href": f"{base}?page={page - 1}" if page > 1 else "",
         "next_href": f"{base}?page={page + 1}" if page * AUDIT_PAGE_SIZE < total else "",
@@ -495,7 +495,7 @@ async def _erasure_form(
         "form_title": (forms[found.form_slug].title.default if found.form_slug in forms else found.form_slug)
         if found
         else "",
-        "submitted": _when(found.submitted_at) if found else "",
+        "submitted": when(found.submitted_at) if found else "",
         "erased": erased,
         "errors": [_PageError(field, message) for field, message in problems.items()],
         "field_errors": problems,

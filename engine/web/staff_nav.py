@@ -15,11 +15,17 @@ from types import MappingProxyType
 
 from engine.accounts import Staff
 from engine.definition import Form
-from engine.web import author, review, staff, summary
+from engine.web import author, emails, review, staff, summary
 
 #: Every staff route with who may open it, from the table beside each module's routes.
 ROUTE_ROLES: Mapping[str, tuple[str, ...]] = MappingProxyType(
-    {**staff.ROUTE_ROLES, **review.ROUTE_ROLES, **summary.ROUTE_ROLES, **author.ROUTE_ROLES}
+    {
+        **staff.ROUTE_ROLES,
+        **review.ROUTE_ROLES,
+        **summary.ROUTE_ROLES,
+        **author.ROUTE_ROLES,
+        **emails.ROUTE_ROLES,
+    }
 )
 
 
@@ -40,6 +46,7 @@ PLACES: tuple[Place, ...] = (
     Place("/staff/safeguarding", "Safeguarding", "Responses flagged as a safeguarding concern."),
     Place("/staff/author", "Edit forms", "Preview forms, see their versions and upload new ones."),
     Place("/staff/erasure", "Delete a response", "Find a response by its reference and delete it."),
+    Place(emails.PATH, "Emails not sent", "Emails the mail server would not take, and sending them again."),
 )
 
 #: Links for one form on the home page: (route, link text), shown to those the route lets in.

@@ -24,10 +24,11 @@ from typing import Any, TypeVar
 
 import pytest
 
-from engine import accounts, review, storage
+from engine import accounts, outbox, review, storage
 from engine.accounts import ROLES
 from engine.definition import Form
 from engine.loader import load_forms
+from engine.mail import RECEIPT, Email
 from engine.web.staff import COOKIE, COOKIE_PATH
 from engine.web.staff_nav import may_open
 from tests.browser.a11y import reflow_problems
@@ -119,6 +120,21 @@ class Seeded:
     setup_token: str
 
 
+def _receipt_not_sent(reference: str) -> Email:
+    """A receipt the relay refused, so the admins' "Emails not sent" page has a row to check."""
+    return Email(
+        kind=RECEIPT,
+        to_address="a-very-long-address-for-person-1@someone.example.org",
+        subject="Your answers have been sent",
+        text_body=f"Your reference is {reference}",
+        html_body=f"<p>Your reference is {reference}</p>",
+        language="en",
+        message_id="<not-sent-1@coform.test>",
+        form_slug=SLUG,
+        reference=reference,
+    )
+
+
 def _run(coroutine: Coroutine[Any, Any, T]) -> T:
     """Run `coroutine` on its own loop in a worker thread: Playwright's loop owns this thread."""
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
@@ -141,6 +157,9 @@ async def _seed(database_url: str, form: Form) -> Seeded:
         halfway, _ = await accounts.add_user("new.reviewer@example.org", "reviewer")
         halfway_session = await accounts.start_session(halfway.id, second_factor_done=False)
         _, setup_token = await accounts.add_user("new.author@example.org", "author")
+        await outbox.send_later([_receipt_not_sent(references[0])])
+        not_sent = {"status": outbox.FAILED, "attempts": 10, "last_error": "550 no such user"}
+        await outbox.OutboxMessage.all().update(**not_sent)
     return Seeded(references, references[2], sessions, halfway_session, setup_token)
 
 
@@ -193,6 +212,7 @@ def staff_pages(seeded: Seeded) -> dict[str, tuple[str, str]]:
         "author preview": ("/staff/forms/{slug}/preview", f"{base}/preview"),
         "author map": ("/staff/forms/{slug}/map", f"{base}/map"),
         "author upload": ("/staff/author/upload", "/staff/author/upload"),
+        "emails not sent": ("/staff/emails", "/staff/emails"),
     }
 
 
