@@ -29,6 +29,7 @@ from engine.export import (
     xlsx_stream,
 )
 from engine.storage import Criteria
+from tests import export_golden
 from tests.export_forms import YOUTH_V1, YOUTH_V2, recorded, submitted
 
 INJECTIONS = ("=SUM(A1:A2)", "+44 7700 900123", "-5", "@cmd", "\tx", "\rx")
@@ -53,6 +54,16 @@ def csv_rows(data: bytes) -> tuple[list[str], dict[str, dict[str, str]]]:
 def xlsx_sheets(data: bytes) -> dict[str, list[tuple[object, ...]]]:
     workbook = openpyxl.load_workbook(io.BytesIO(data))
     return {sheet.title: list(sheet.iter_rows(values_only=True)) for sheet in workbook.worksheets}
+
+
+@pytest.mark.parametrize(("name", "writer", "personal"), export_golden.EXPORTS)
+@pytest.mark.parametrize("batch_size", [1, 3, 1000])
+async def test_every_question_type_exports_byte_for_byte_as_it_always_has(
+    name: str, writer: Writer, personal: bool, batch_size: int
+) -> None:
+    data = await export_golden.exported(writer, personal=personal, batch_size=batch_size)
+
+    assert data == (export_golden.GOLDEN / name).read_bytes()
 
 
 @pytest.mark.usefixtures("storage")
