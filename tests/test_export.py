@@ -252,6 +252,42 @@ async def test_submissions_imported_at_one_moment_are_each_exported_once_with_th
 
 
 @pytest.mark.usefixtures("storage")
+async def test_an_export_reads_each_submission_with_the_answers_it_was_submitted_with() -> None:
+    form = await recorded(YOUTH_V1)
+    draft, _ = await storage.create_draft(form.slug, form.version, "en")
+    await storage.save_answers(draft.id, {"role": "young_person", "comment": "draft text"})
+    final = {"role": "carer", "activities": ["sport", "other"], "activities__other": "Chess", "name": "Ann"}
+    by_hand = await storage.submit(draft.id, final, "YS")
+    imported = await submitted(form, {"trips": [{"destination": "Oxford", "cost": "2.50"}], "name": "Bo"})
+    empty = await submitted(form, {})
+
+    records = [record async for batch in storage.export_batches(form.slug, Criteria()) for record in batch]
+
+    answers = {record.reference: record.answers for record in records}
+    assert answers == {
+        by_hand.reference: final,
+        imported[0]: {"trips": [{"destination": "Oxford", "cost": "2.50"}], "name": "Bo"},
+        empty[0]: {},
+    }
+    # In question id order, as the answer rows were read before the answers were stored whole.
+    assert list(answers[by_hand.reference]) == sorted(final)
+
+
+@pytest.mark.usefixtures("storage")
+async def test_a_submission_without_its_answers_stored_whole_exports_them_from_its_answer_rows() -> None:
+    form = await recorded(YOUTH_V1)
+    references = await submitted(form, {"role": "carer", "activities": ["art"]}, {"role": "young_person"})
+    await storage.Response.filter(reference=references[0]).update(submitted_answers=None)
+
+    records = [record async for batch in storage.export_batches(form.slug, Criteria()) for record in batch]
+
+    assert {record.reference: record.answers for record in records} == {
+        references[0]: {"role": "carer", "activities": ["art"]},
+        references[1]: {"role": "young_person"},
+    }
+
+
+@pytest.mark.usefixtures("storage")
 async def test_an_xlsx_download_cut_off_part_way_leaves_no_file_behind(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
