@@ -31,7 +31,7 @@ import tempfile
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any, TypeVar
 
 import xlsxwriter  # type: ignore[import-untyped]
@@ -98,12 +98,9 @@ class MergedQuestion:
     def type(self) -> str:
         return self.newest.type
 
-    def option_label(self, value: str) -> str:
-        return self.option_labels.get(value, value)
-
     @cached_property
     def option_labels(self) -> Mapping[str, str]:
-        """Option value -> the label an export shows (read once per cell, so looked up, not searched)."""
+        """Option value -> the label an export shows (read for every cell, so looked up, not searched)."""
         return {value: label.default for value, label in self.options}
 
 
@@ -213,15 +210,22 @@ def _union(options: Iterable[Option]) -> tuple[tuple[str, Text], ...]:
 
 
 Reader = Callable[[Mapping[str, JSON]], Cell]
+#: What a reader does to each text cell: keep it as typed, or `neutralise` it for a CSV file.
+TextCell = Callable[[str], str]
 
 
 @dataclass(frozen=True)
 class Column:
-    """One column: `key` is stable and machine-readable ("activities.sport"), `header` is for people."""
+    """One column: `key` is stable and machine-readable ("activities.sport"), `header` is for people.
+
+    `read` gives text as typed (XLSX, items); `read_csv` the same cells with text neutralised, so a
+    CSV row is built in one pass instead of being checked again cell by cell.
+    """
 
     key: str
     header: str
     read: Reader
+    read_csv: Reader
 
 
 @dataclass(frozen=True)
@@ -245,7 +249,8 @@ class ExportLayout:
         for page in history.repeating_pages:
             asked = [q for q in page.questions if personal or not q.personal]
             item_keys.update(key for question in asked for key in (question.id, _other_key(question.id)))
-            columns.append(Column(f"{page.id}.count", f"{page.title}: number of items", _item_count(page.id)))
+            count = _item_count(page.id)
+            columns.append(_column(f"{page.id}.count", f"{page.title}: number of items", count))
             keys.add(page.id)
             item_columns.append((page, tuple(column for q in asked for column in _columns(q))))
         return cls(tuple(columns), tuple(item_columns), frozenset(keys), frozenset(item_keys))
@@ -262,6 +267,10 @@ class ExportLayout:
     def readers(self) -> tuple[Reader, ...]:
         return tuple(column.read for column in self.columns)
 
+    @cached_property
+    def csv_readers(self) -> tuple[Reader, ...]:
+        return tuple(column.read_csv for column in self.columns)
+
     def row(self, record: ExportRecord) -> list[Cell]:
         """The cells of one submission, in header order."""
         answers = record.answers
@@ -273,6 +282,20 @@ class ExportLayout:
             record.review_status,
             "; ".join(record.tags),
             *[read(answers) for read in self.readers],
+        ]
+
+    def csv_row(self, record: ExportRecord) -> list[Cell]:
+        """`row` with every text cell neutralised (the reference and time are never formulas)."""
+        answers = record.answers
+        status = record.review_status
+        return [
+            record.reference,
+            record.submitted_at.astimezone(dt.UTC).isoformat(timespec="seconds"),
+            neutralise(record.version[:12]),
+            neutralise(record.language),
+            None if status is None else neutralise(status),
+            neutralise("; ".join(record.tags)) if record.tags else "",
+            *[read(answers) for read in self.csv_readers],
         ]
 
     def item_rows(self, record: ExportRecord) -> list[list[Cell]]:
@@ -320,45 +343,60 @@ def _columns(question: MergedQuestion) -> list[Column]:
     if kind in ("checkboxes", "ranking"):
         read_option = _ticked if kind == "checkboxes" else _rank
         columns = [
-            Column(f"{qid}.{value}", f"{label}: {text.default}", read_option(qid, value))
+            _column(f"{qid}.{value}", f"{label}: {text.default}", read_option(qid, value))
             for value, text in question.options
         ]
     elif kind == "grid":
         columns = [
-            Column(f"{qid}.{value}", f"{label}: {text.default}", _grid_cell(question, value))
+            _text_column(f"{qid}.{value}", f"{label}: {text.default}", partial(_grid_cell, question, value))
             for value, text in question.statements
         ]
     elif kind in _PARTS:
         columns = [
-            Column(f"{qid}.{part}", f"{label}: {name}", _part(qid, part)) for part, name in _PARTS[kind]
+            _text_column(f"{qid}.{part}", f"{label}: {name}", partial(_part, qid, part))
+            for part, name in _PARTS[kind]
         ]
     elif kind in _NUMBER_TYPES:
-        columns = [Column(qid, label, _number(qid))]
+        columns = [_text_column(qid, label, partial(_number, qid))]
     elif kind in ("yes_no", "consent"):
-        columns = [Column(qid, label, _yes_no(qid))]
+        columns = [_column(qid, label, _yes_no(qid))]
     elif kind in ("radios", "dropdown", "scale"):
-        columns = [Column(qid, label, _choice(question))]
+        columns = [_text_column(qid, label, partial(_choice, question))]
     elif kind == "file":
-        columns = [Column(qid, f"{label}: number of files", _file_count(qid))]
+        columns = [_column(qid, f"{label}: number of files", _file_count(qid))]
     elif kind in _PLAIN_TYPES:
-        columns = [Column(qid, label, _text(qid))]
+        columns = [_text_column(qid, label, partial(_text, qid))]
     else:
         raise ValueError(f"no export columns for question type {kind!r}")
     if question.has_other:
         other = _other_key(qid)
-        columns.append(Column(other, f"{label}: other (please say)", _text(other)))
+        columns.append(_text_column(other, f"{label}: other (please say)", partial(_text, other)))
     return columns
 
 
-def _text(key: str) -> Reader:
+def _column(key: str, header: str, read: Reader) -> Column:
+    """A column that never holds text (numbers, ticks, "yes"/"no"): one reader serves every format."""
+    return Column(key, header, read, read)
+
+
+def _text_column(key: str, header: str, reader: Callable[[TextCell], Reader]) -> Column:
+    """A column that may hold text: its reader made twice, keeping the text and neutralising it."""
+    return Column(key, header, reader(_as_typed), reader(neutralise))
+
+
+def _as_typed(text: str) -> str:
+    return text
+
+
+def _text(key: str, shown: TextCell) -> Reader:
     def read(answers: Mapping[str, JSON]) -> Cell:
         value = answers.get(key)
-        return None if value is None else value if isinstance(value, str) else json.dumps(value)
+        return None if value is None else shown(value if isinstance(value, str) else json.dumps(value))
 
     return read
 
 
-def _number(key: str) -> Reader:
+def _number(key: str, shown: TextCell) -> Reader:
     def read(answers: Mapping[str, JSON]) -> Cell:
         value = answers.get(key)
         if isinstance(value, bool) or value is None:
@@ -368,7 +406,7 @@ def _number(key: str) -> Reader:
         try:
             return Decimal(str(value))
         except InvalidOperation:
-            return str(value)
+            return shown(str(value))
 
     return read
 
@@ -381,10 +419,13 @@ def _yes_no(key: str) -> Reader:
     return read
 
 
-def _choice(question: MergedQuestion) -> Reader:
+def _choice(question: MergedQuestion, shown: TextCell) -> Reader:
+    labels = question.option_labels
+    key = question.id
+
     def read(answers: Mapping[str, JSON]) -> Cell:
-        value = answers.get(question.id)
-        return question.option_label(value) if isinstance(value, str) else None
+        value = answers.get(key)
+        return shown(labels.get(value, value)) if isinstance(value, str) else None
 
     return read
 
@@ -407,20 +448,23 @@ def _rank(key: str, option: str) -> Reader:
     return read
 
 
-def _grid_cell(question: MergedQuestion, statement: str) -> Reader:
+def _grid_cell(question: MergedQuestion, statement: str, shown: TextCell) -> Reader:
+    labels = question.option_labels
+    key = question.id
+
     def read(answers: Mapping[str, JSON]) -> Cell:
-        value = answers.get(question.id)
+        value = answers.get(key)
         chosen = value.get(statement) if isinstance(value, dict) else None
-        return question.option_label(chosen) if isinstance(chosen, str) else None
+        return shown(labels.get(chosen, chosen)) if isinstance(chosen, str) else None
 
     return read
 
 
-def _part(key: str, part: str) -> Reader:
+def _part(key: str, part: str, shown: TextCell) -> Reader:
     def read(answers: Mapping[str, JSON]) -> Cell:
         value = answers.get(key)
         found = value.get(part) if isinstance(value, dict) else None
-        return found if isinstance(found, str) and found else None
+        return shown(found) if isinstance(found, str) and found else None
 
     return read
 
@@ -457,8 +501,9 @@ def neutralise(text: str) -> str:
 async def csv_stream(layout: ExportLayout, batches: Batches) -> AsyncGenerator[bytes, None]:
     """The submissions as CSV: UTF-8 with a byte order mark (so Excel reads it as UTF-8), one row each."""
     yield UTF8_BOM + _csv_lines([list(layout.headers)])
+    row = layout.csv_row
     async for batch in batches:
-        yield _csv_lines([layout.row(record) for record in batch])
+        yield _csv_text([row(record) for record in batch])
 
 
 async def csv_items_stream(layout: ExportLayout, batches: Batches) -> AsyncGenerator[bytes, None]:
@@ -538,10 +583,15 @@ async def xlsx_stream(layout: ExportLayout, batches: Batches) -> AsyncGenerator[
 
 
 def _csv_lines(rows: list[list[Cell]]) -> bytes:
-    """CSV text of the rows; the csv module writes None as an empty field and numbers with str()."""
+    """CSV text of the rows, each text cell neutralised."""
+    return _csv_text([[neutralise(cell) if isinstance(cell, str) else cell for cell in row] for row in rows])
+
+
+def _csv_text(rows: list[list[Cell]]) -> bytes:
+    """CSV text of rows already neutralised; the csv module writes None as an empty field and
+    numbers with str()."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerows([neutralise(cell) if isinstance(cell, str) else cell for cell in row] for row in rows)
+    csv.writer(buffer).writerows(rows)
     return buffer.getvalue().encode()
 
 

@@ -29,6 +29,7 @@ from engine.export import (
     xlsx_stream,
 )
 from engine.storage import Criteria
+from tests import export_golden
 from tests.export_forms import YOUTH_V1, YOUTH_V2, recorded, submitted
 
 INJECTIONS = ("=SUM(A1:A2)", "+44 7700 900123", "-5", "@cmd", "\tx", "\rx")
@@ -53,6 +54,16 @@ def csv_rows(data: bytes) -> tuple[list[str], dict[str, dict[str, str]]]:
 def xlsx_sheets(data: bytes) -> dict[str, list[tuple[object, ...]]]:
     workbook = openpyxl.load_workbook(io.BytesIO(data))
     return {sheet.title: list(sheet.iter_rows(values_only=True)) for sheet in workbook.worksheets}
+
+
+@pytest.mark.parametrize(("name", "writer", "personal"), export_golden.EXPORTS)
+@pytest.mark.parametrize("batch_size", [1, 3, 1000])
+async def test_every_question_type_exports_byte_for_byte_as_it_always_has(
+    name: str, writer: Writer, personal: bool, batch_size: int
+) -> None:
+    data = await export_golden.exported(writer, personal=personal, batch_size=batch_size)
+
+    assert data == (export_golden.GOLDEN / name).read_bytes()
 
 
 @pytest.mark.usefixtures("storage")
@@ -238,6 +249,42 @@ async def test_submissions_imported_at_one_moment_are_each_exported_once_with_th
     assert sorted(rows) == sorted(references)
     assert sorted(row["Your name"] for row in rows.values()) == [f"Person {number}" for number in range(7)]
     assert {row["What do you do?: Sport"] for row in rows.values()} == {"1"}
+
+
+@pytest.mark.usefixtures("storage")
+async def test_an_export_reads_each_submission_with_the_answers_it_was_submitted_with() -> None:
+    form = await recorded(YOUTH_V1)
+    draft, _ = await storage.create_draft(form.slug, form.version, "en")
+    await storage.save_answers(draft.id, {"role": "young_person", "comment": "draft text"})
+    final = {"role": "carer", "activities": ["sport", "other"], "activities__other": "Chess", "name": "Ann"}
+    by_hand = await storage.submit(draft.id, final, "YS")
+    imported = await submitted(form, {"trips": [{"destination": "Oxford", "cost": "2.50"}], "name": "Bo"})
+    empty = await submitted(form, {})
+
+    records = [record async for batch in storage.export_batches(form.slug, Criteria()) for record in batch]
+
+    answers = {record.reference: record.answers for record in records}
+    assert answers == {
+        by_hand.reference: final,
+        imported[0]: {"trips": [{"destination": "Oxford", "cost": "2.50"}], "name": "Bo"},
+        empty[0]: {},
+    }
+    # In question id order, as the answer rows were read before the answers were stored whole.
+    assert list(answers[by_hand.reference]) == sorted(final)
+
+
+@pytest.mark.usefixtures("storage")
+async def test_a_submission_without_its_answers_stored_whole_exports_them_from_its_answer_rows() -> None:
+    form = await recorded(YOUTH_V1)
+    references = await submitted(form, {"role": "carer", "activities": ["art"]}, {"role": "young_person"})
+    await storage.Response.filter(reference=references[0]).update(submitted_answers=None)
+
+    records = [record async for batch in storage.export_batches(form.slug, Criteria()) for record in batch]
+
+    assert {record.reference: record.answers for record in records} == {
+        references[0]: {"role": "carer", "activities": ["art"]},
+        references[1]: {"role": "young_person"},
+    }
 
 
 @pytest.mark.usefixtures("storage")

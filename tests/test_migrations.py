@@ -69,6 +69,9 @@ async def test_a_database_at_the_first_migration_upgrades_to_the_latest_keeping_
         assert dict(submission.answers) == {"role": "carer", "activities": ["art"]}
         assert submission.version == "v1"
         assert await storage.count_by_answer("board", "activities") == {"art": 1}
+        # What exports read: the answer rows as one object, in question id order.
+        response = await storage.Response.get(reference="CPB-7K3P-2QXD")
+        assert response.submitted_answers == '{"activities":["art"],"role":"carer"}'
 
 
 async def test_workers_migrating_at_the_same_moment_apply_each_migration_once(database_url: str) -> None:
