@@ -47,7 +47,7 @@ from tortoise.transactions import in_transaction
 from engine import outbox
 from engine.mail import Email
 from engine.settings import Settings
-from engine.transactions import writing
+from engine.transactions import reader, writing
 
 #: An answer value as stored: what json.loads returns.
 JSON: TypeAlias = "str | int | float | bool | list[JSON] | dict[str, JSON] | None"
@@ -1524,7 +1524,12 @@ async def _read_draft(
     if lock and dialect == "postgres":
         sql += " FOR UPDATE OF r"
     sql = _positional(sql, dialect)
-    _, rows = await connection.execute_query(sql, values)
+    beside = reader(connection)
+    if beside is not None:
+        # Not queued behind a save's transaction and fsync on the writer's connection.
+        rows: Sequence[Any] = beside.execute(sql, values).fetchall()
+    else:
+        _, rows = await connection.execute_query(sql, values)
     if not rows:
         return None
     first = rows[0]
