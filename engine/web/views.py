@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 from engine.definition import PIPE_PATTERN, Option, Question, Text
+from engine.messages import furniture
 from engine.questions import QUESTION_TYPES
 from engine.validation import FieldError
 
@@ -31,6 +32,11 @@ class QuestionView:
     `raw` maps HTML field names to what was submitted (a list, as checkboxes send several), so the
     page shows back exactly what the person typed. `options` is the question's options after
     show-if filtering (None: all of them). `piped` holds display strings for ((question_id)).
+    `uploaded` lists the files already sent to each file question (name, id, remove_action).
+
+    The view carries everything a question template needs, language included, so the templates
+    import their macros without the page's context and Jinja builds that module once, not once
+    per question.
     """
 
     question: Question
@@ -41,6 +47,7 @@ class QuestionView:
     errors: Mapping[str, FieldError] = field(default_factory=lambda: MappingProxyType({}))
     piped: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     visible_options: tuple[Option, ...] | None = None
+    uploaded: Mapping[str, Sequence[Mapping[str, str]]] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def id(self) -> str:
@@ -67,7 +74,13 @@ class QuestionView:
         if text is None:
             return ""
         chosen = text.get(self.language, self.easy_read)
+        if not text.pipes:
+            return chosen
         return PIPE_PATTERN.sub(lambda match: self.piped.get(match.group(1), ""), chosen)
+
+    def words(self, key: str, **params: object) -> str:
+        """Page furniture in the view's language: words("optional") -> "(optional)"."""
+        return furniture(key, self.language, **params)
 
     @property
     def label(self) -> str:

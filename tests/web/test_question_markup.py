@@ -367,3 +367,25 @@ def test_content_blocks_show_their_text_and_take_no_input(type_name: str) -> Non
     }[type_name]
     assert expected in text
     assert re.search(r"<script|on\w+=", html) is None
+
+
+def test_a_follow_up_question_says_its_furniture_in_the_views_language() -> None:
+    form = load_form_text(
+        """
+title: Follow-ups
+pages:
+  - id: the_page
+    questions:
+      - id: q
+        type: radios
+        label: Do you drive?
+        options:
+          - value: "yes"
+            label: "Yes"
+            follow_up: {id: car, type: text, optional: true, label: Car}
+          - {value: "no", label: "No"}
+"""
+    )
+    markup = Markup(render(QuestionView(form.question("q"), "cy")))
+
+    assert [label.text.strip() for label in markup.all("label")] == ["Yes", "Car (dewisol)", "No"]
