@@ -23,9 +23,8 @@ from engine.web.visits import Visit, form_url, holds, progress_label, render
 
 def _piped(visit: Visit) -> dict[str, str]:
     """Earlier answers as display text, for ((question_id)) in labels and hints."""
-    relevant = journey.relevant_answers(visit.form, visit.answers, visit.today, seen=visit.seen)
     piped: dict[str, str] = {}
-    for key, value in relevant.items():
+    for key, value in visit.route.answers.items():
         question = visit.form.question_index.get(key)
         if question is not None and not question.is_content:
             piped[key] = QUESTION_TYPES[question.type].display(question, value, visit.language)
