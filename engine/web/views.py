@@ -26,6 +26,24 @@ def text_direction(language: str) -> str:
 
 
 @dataclass(frozen=True)
+class Choice:
+    """One radio or checkbox as `choices` in _field.html draws it: everything the loop would
+    otherwise ask the view for option by option, in one call per question."""
+
+    option: Option
+    #: The question id for the first, then "<qid>-2", "<qid>-3", …
+    input_id: str
+    label: str
+    #: None when the option has no hint (an empty translation still gets its hint element).
+    hint: str | None
+    checked: bool
+    #: An exclusive option after others ("None of these") comes after an "or".
+    divided: bool
+    #: It reveals a "please say" box or a follow-up question.
+    conditional: bool
+
+
+@dataclass(frozen=True)
 class QuestionView:
     """A question ready to render.
 
@@ -122,6 +140,25 @@ class QuestionView:
         """Ids of choice inputs: the first is the question id, then "<qid>-2", "<qid>-3", …"""
         base = prefix or self.id
         return base if index == 0 else f"{base}-{index + 1}"
+
+    def choices(
+        self, name: str | None = None, id_prefix: str | None = None, options: Sequence[Option] | None = None
+    ) -> tuple[Choice, ...]:
+        """The radios or checkboxes of field `name` (default: the question id), ids from
+        `id_prefix`, over `options` (default: the visible options)."""
+        chosen = self.chosen(name)
+        return tuple(
+            Choice(
+                option,
+                self.option_id(index, id_prefix),
+                self.text(option.label),
+                None if option.hint is None else self.text(option.hint),
+                option.value in chosen,
+                option.exclusive and index > 0,
+                option.other or option.follow_up is not None,
+            )
+            for index, option in enumerate(self.options if options is None else options)
+        )
 
     def child(self, question: Question) -> QuestionView:
         """The view of a follow-up question revealed inside one of this question's options."""
