@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import jinja2
 from markupsafe import Markup
+from starlette.datastructures import MultiDict
 from starlette.requests import Request
 from starlette.templating import Jinja2Templates
 
@@ -56,6 +58,14 @@ class _Environment(jinja2.Environment):
 
     def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
         return {**self.globals, **(d or {})}
+
+
+def this_page_with(request: Request, **params: str) -> str:
+    """This page's address with query parameters set, as a link: on /forms/a/p?change=1,
+    lang="cy" gives "/forms/a/p?change=1&lang=cy" (a parameter already there is replaced)."""
+    query = MultiDict(request.query_params.multi_items())
+    query.update(params)
+    return f"{request.url.path}?{urlencode(query.multi_items())}"
 
 
 def make_templates(
@@ -102,6 +112,7 @@ def make_templates(
         csrf_input=csrf_input,
         text_direction=text_direction,
         image_src=image_src,
+        this_page_with=this_page_with,
     )
     environment.filters["markdown"] = render_markdown
     return Jinja2Templates(env=environment)
