@@ -107,6 +107,43 @@ class Path:
                 return index
         raise PageNotOnPath(page_id)
 
+    def next_page(self, page_id: str) -> str | None:
+        """Where Continue on `page_id` leads: a page id, CHECK_ANSWERS, or None after an exit page.
+
+        An unfinished page leads to itself. Raises PageNotOnPath when `page_id` is not on the route.
+        """
+        index = self.position(page_id)
+        if index + 1 < len(self.pages):
+            return self.pages[index + 1].id
+        if self.end is End.CHECK_ANSWERS:
+            return CHECK_ANSWERS
+        return None if self.end is End.EXIT else page_id
+
+    def previous_page(self, page_id: str) -> str | None:
+        """The back link target of `page_id` (or of CHECK_ANSWERS): the page before it on the route.
+
+        None on the first page (the back link goes to the form's start page). Pages skipped by a
+        route are never the target. Raises PageNotOnPath when `page_id` is not on the route.
+        """
+        if page_id == CHECK_ANSWERS:
+            if not self.complete:
+                raise PageNotOnPath(page_id)
+            return self.pages[-1].id if self.pages else None
+        index = self.position(page_id)
+        return self.pages[index - 1].id if index > 0 else None
+
+    @property
+    def resume_page(self) -> str:
+        """The first unfinished page, the exit page the route ends in, or CHECK_ANSWERS."""
+        current = self.current
+        return CHECK_ANSWERS if current is None else current.id
+
+    def can_visit(self, page_id: str) -> bool:
+        """Whether `page_id` (or CHECK_ANSWERS) may be shown: it is on the route as far as it is answered."""
+        if page_id == CHECK_ANSWERS:
+            return self.complete
+        return any(page.id == page_id for page in self.pages)
+
 
 @dataclass(frozen=True)
 class SummaryRow:
@@ -180,34 +217,15 @@ def path(form: Form, answers: Answers, today: dt.date, *, seen: Container[str] =
 def next_page(
     form: Form, page_id: str, answers: Answers, today: dt.date, *, seen: Container[str] = EVERY_PAGE
 ) -> str | None:
-    """Where Continue on `page_id` leads: a page id, CHECK_ANSWERS, or None after an exit page.
-
-    An unfinished page leads to itself. Raises PageNotOnPath when `page_id` is not on the route.
-    """
-    route = path(form, answers, today, seen=seen)
-    index = route.position(page_id)
-    if index + 1 < len(route.pages):
-        return route.pages[index + 1].id
-    if route.end is End.CHECK_ANSWERS:
-        return CHECK_ANSWERS
-    return None if route.end is End.EXIT else page_id
+    """Where Continue on `page_id` leads (`Path.next_page` of the respondent's route)."""
+    return path(form, answers, today, seen=seen).next_page(page_id)
 
 
 def previous_page(
     form: Form, page_id: str, answers: Answers, today: dt.date, *, seen: Container[str] = EVERY_PAGE
 ) -> str | None:
-    """The back link target of `page_id` (or of CHECK_ANSWERS): the page before it on the route.
-
-    None on the first page (the back link goes to the form's start page). Pages skipped by a
-    route are never the target. Raises PageNotOnPath when `page_id` is not on the route.
-    """
-    route = path(form, answers, today, seen=seen)
-    if page_id == CHECK_ANSWERS:
-        if not route.complete:
-            raise PageNotOnPath(page_id)
-        return route.pages[-1].id if route.pages else None
-    index = route.position(page_id)
-    return route.pages[index - 1].id if index > 0 else None
+    """The back link target of `page_id` (`Path.previous_page` of the respondent's route)."""
+    return path(form, answers, today, seen=seen).previous_page(page_id)
 
 
 def first_incomplete_page(
@@ -218,18 +236,14 @@ def first_incomplete_page(
     The first unfinished page (a question that has newly become relevant is asked first), the
     exit page if the route now ends in one, or CHECK_ANSWERS when everything is answered.
     """
-    current = path(form, answers, today, seen=seen).current
-    return CHECK_ANSWERS if current is None else current.id
+    return path(form, answers, today, seen=seen).resume_page
 
 
 def can_visit(
     form: Form, page_id: str, answers: Answers, today: dt.date, *, seen: Container[str] = EVERY_PAGE
 ) -> bool:
-    """Whether `page_id` (or CHECK_ANSWERS) may be shown: it is on the route as far as it is answered."""
-    route = path(form, answers, today, seen=seen)
-    if page_id == CHECK_ANSWERS:
-        return route.complete
-    return page_id in route.page_ids
+    """Whether `page_id` (or CHECK_ANSWERS) may be shown (`Path.can_visit` of the respondent's route)."""
+    return path(form, answers, today, seen=seen).can_visit(page_id)
 
 
 def page_complete(page: Page, answers: Answers, today: dt.date) -> bool:
@@ -308,7 +322,11 @@ def progress(
     Sections after an unfinished page are counted when their conditions hold so far, so the count
     can change as answers are given. Raises PageNotOnPath when `page_id` is not on the route.
     """
-    route = path(form, answers, today, seen=seen)
+    return progress_on(form, path(form, answers, today, seen=seen), page_id, today)
+
+
+def progress_on(form: Form, route: Path, page_id: str, today: dt.date) -> Progress:
+    """`progress` on a route already worked out. Raises PageNotOnPath when `page_id` is not on it."""
     route.position(page_id)
     sections = _route_sections(form, route, today)
     section = form.section_of[page_id]

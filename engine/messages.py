@@ -11,6 +11,7 @@ so a missing translation shows English rather than breaking the page.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping
 from decimal import Decimal
 from types import MappingProxyType
@@ -503,6 +504,18 @@ def error_message(
 
 def furniture(key: str, language: str = DEFAULT_LANGUAGE, **params: object) -> str:
     """Page furniture, e.g. furniture("add_another", "cy", item="taith") -> "Ychwanegu taith arall"."""
+    if not params:
+        return _plain_furniture(key, language)
+    return _furniture(key, language, params)
+
+
+@functools.lru_cache(maxsize=1024)
+def _plain_furniture(key: str, language: str) -> str:
+    # A page asks for a dozen of these (Continue, Back, ...): the same few words every time.
+    return _furniture(key, language, {})
+
+
+def _furniture(key: str, language: str, params: Mapping[str, object]) -> str:
     template = _lookup(_FURNITURE, [key], language, params)
     if template is None:
         raise KeyError(f"no furniture wording for {key!r}")

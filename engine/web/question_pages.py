@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
@@ -23,9 +23,8 @@ from engine.web.visits import Visit, form_url, holds, progress_label, render
 
 def _piped(visit: Visit) -> dict[str, str]:
     """Earlier answers as display text, for ((question_id)) in labels and hints."""
-    relevant = journey.relevant_answers(visit.form, visit.answers, visit.today, seen=visit.seen)
     piped: dict[str, str] = {}
-    for key, value in relevant.items():
+    for key, value in visit.route.answers.items():
         question = visit.form.question_index.get(key)
         if question is not None and not question.is_content:
             piped[key] = QUESTION_TYPES[question.type].display(question, value, visit.language)
@@ -38,6 +37,7 @@ def _views(
     raw: RawFields,
     errors: Mapping[str, FieldError],
     context: Mapping[str, Any],
+    uploaded: Mapping[str, Sequence[Mapping[str, str]]],
 ) -> tuple[tuple[QuestionView, ...], frozenset[str]]:
     """The page's question views, and the ids of questions hidden by show_if (rendered hidden, so
     the script can reveal them as answers change; validation ignores them either way)."""
@@ -60,6 +60,7 @@ def _views(
                 errors=errors,
                 piped=MappingProxyType(piped),
                 visible_options=options,
+                uploaded=uploaded,
             )
         )
     return tuple(views), frozenset(hidden)
@@ -90,7 +91,10 @@ def question_page(
     title: str | None = None,
 ) -> Response:
     errors = errors or {}
-    views, hidden = _views(visit, page, raw, errors, visit.answers if context is None else context)
+    uploaded = listed_files(request, visit, page, raw)
+    views, hidden = _views(
+        visit, page, raw, errors, visit.answers if context is None else context, MappingProxyType(uploaded)
+    )
     section = visit.form.section_of[page.id]
     page_context = {
         "page": page,
@@ -102,7 +106,7 @@ def question_page(
         "action": action,
         "autosave_url": f"{form_url(visit.form, page.id)}/autosave" if autosave and not page.repeat else "",
         "multipart": bool(file_questions(page)),
-        "uploaded": listed_files(request, visit, page, raw),
+        "uploaded": uploaded,
         "progress_label": progress_label(visit, page),
         "caption": section.title.get(visit.language, visit.easy_read) if section.title else "",
         "notice": notice,

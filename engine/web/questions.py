@@ -10,7 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from engine import journey, storage
+from engine import storage
 from engine.definition import Page
 from engine.validation import FieldError, PageResult, validate_page
 from engine.web.drafts import (
@@ -129,11 +129,7 @@ async def autosave(request: Request) -> Response:
     page's questions the answers so far make visible: {"saved": true, "visible": ["q1", "q3"]}."""
     visit = await load_visit(request)
     page = requested_page(visit, request)
-    if (
-        page.repeat is not None
-        or page.exit
-        or not journey.can_visit(visit.form, page.id, visit.answers, visit.today, seen=visit.seen)
-    ):
+    if page.repeat is not None or page.exit or not visit.route.can_visit(page.id):
         return JSONResponse({"saved": False, "visible": []}, status_code=409)
     _, raw, csrf_ok = await posted_form(request)
     if not csrf_ok:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 from engine.definition import PIPE_PATTERN, Option, Question, Text
+from engine.messages import furniture
 from engine.questions import QUESTION_TYPES
 from engine.validation import FieldError
 
@@ -25,12 +26,35 @@ def text_direction(language: str) -> str:
 
 
 @dataclass(frozen=True)
+class Choice:
+    """One radio or checkbox as `choices` in _field.html draws it: everything the loop would
+    otherwise ask the view for option by option, in one call per question."""
+
+    option: Option
+    #: The question id for the first, then "<qid>-2", "<qid>-3", …
+    input_id: str
+    label: str
+    #: None when the option has no hint (an empty translation still gets its hint element).
+    hint: str | None
+    checked: bool
+    #: An exclusive option after others ("None of these") comes after an "or".
+    divided: bool
+    #: It reveals a "please say" box or a follow-up question.
+    conditional: bool
+
+
+@dataclass(frozen=True)
 class QuestionView:
     """A question ready to render.
 
     `raw` maps HTML field names to what was submitted (a list, as checkboxes send several), so the
     page shows back exactly what the person typed. `options` is the question's options after
     show-if filtering (None: all of them). `piped` holds display strings for ((question_id)).
+    `uploaded` lists the files already sent to each file question (name, id, remove_action).
+
+    The view carries everything a question template needs, language included, so the templates
+    import their macros without the page's context and Jinja builds that module once, not once
+    per question.
     """
 
     question: Question
@@ -41,6 +65,7 @@ class QuestionView:
     errors: Mapping[str, FieldError] = field(default_factory=lambda: MappingProxyType({}))
     piped: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     visible_options: tuple[Option, ...] | None = None
+    uploaded: Mapping[str, Sequence[Mapping[str, str]]] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def id(self) -> str:
@@ -67,7 +92,13 @@ class QuestionView:
         if text is None:
             return ""
         chosen = text.get(self.language, self.easy_read)
+        if not text.pipes:
+            return chosen
         return PIPE_PATTERN.sub(lambda match: self.piped.get(match.group(1), ""), chosen)
+
+    def words(self, key: str, **params: object) -> str:
+        """Page furniture in the view's language: words("optional") -> "(optional)"."""
+        return furniture(key, self.language, **params)
 
     @property
     def label(self) -> str:
@@ -109,6 +140,25 @@ class QuestionView:
         """Ids of choice inputs: the first is the question id, then "<qid>-2", "<qid>-3", …"""
         base = prefix or self.id
         return base if index == 0 else f"{base}-{index + 1}"
+
+    def choices(
+        self, name: str | None = None, id_prefix: str | None = None, options: Sequence[Option] | None = None
+    ) -> tuple[Choice, ...]:
+        """The radios or checkboxes of field `name` (default: the question id), ids from
+        `id_prefix`, over `options` (default: the visible options)."""
+        chosen = self.chosen(name)
+        return tuple(
+            Choice(
+                option,
+                self.option_id(index, id_prefix),
+                self.text(option.label),
+                None if option.hint is None else self.text(option.hint),
+                option.value in chosen,
+                option.exclusive and index > 0,
+                option.other or option.follow_up is not None,
+            )
+            for index, option in enumerate(self.options if options is None else options)
+        )
 
     def child(self, question: Question) -> QuestionView:
         """The view of a follow-up question revealed inside one of this question's options."""

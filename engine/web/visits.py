@@ -64,6 +64,8 @@ class Visit:
     today: dt.date
     #: The draft's stored files by id, loaded only for a page that asks for files.
     uploaded: dict[str, storage.StoredFile] = field(default_factory=dict)
+    #: The route worked out for `answers` and `draft` (the objects themselves, see `route`).
+    _route: tuple[object, object, journey.Path] | None = field(default=None, repr=False, compare=False)
 
     @property
     def submitted(self) -> bool:
@@ -74,6 +76,21 @@ class Visit:
         """The pages the respondent has continued past (engine.journey needs them to place a page
         of unanswered optional questions)."""
         return frozenset(self.draft.seen_pages)
+
+    @property
+    def route(self) -> journey.Path:
+        """The respondent's route for the answers and draft as they are now.
+
+        A page asks it whether it may be shown, for its back link, its progress and the answers to
+        pipe; walking it once per request instead of each time is a few percent of a page's CPU.
+        `answers` and `draft` are replaced, never changed in place, when a page is saved
+        (`reload_visit`), so they are compared by identity.
+        """
+        if self._route is not None and self._route[0] is self.answers and self._route[1] is self.draft:
+            return self._route[2]
+        route = journey.path(self.form, self.answers, self.today, seen=self.seen)
+        self._route = (self.answers, self.draft, route)
+        return route
 
 
 def app_settings(request: Request) -> Settings:
@@ -296,7 +313,7 @@ def progress_label(visit: Visit, page: Page) -> str | None:
     if form.task_list or len(form.sections) < 2:
         return None
     try:
-        where = journey.progress(form, page.id, visit.answers, visit.today, seen=visit.seen)
+        where = journey.progress_on(form, visit.route, page.id, visit.today)
     except journey.PageNotOnPath:
         return None
     return words_for(visit, "section_progress", number=where.number, total=where.count)
@@ -307,7 +324,7 @@ def back_link(visit: Visit, page_id: str, change: bool) -> str:
     if change:
         return form_url(form, CHECK_ANSWERS)
     try:
-        previous = journey.previous_page(form, page_id, visit.answers, visit.today, seen=visit.seen)
+        previous = visit.route.previous_page(page_id)
     except journey.PageNotOnPath:
         previous = None
     if form.task_list and (previous is None or form.section_of[previous] is not form.section_of.get(page_id)):
@@ -317,9 +334,8 @@ def back_link(visit: Visit, page_id: str, change: bool) -> str:
 
 def require_on_route(visit: Visit, page_id: str) -> None:
     """Jumping ahead by URL (or to a page no longer on the route) goes to where the respondent is."""
-    if not journey.can_visit(visit.form, page_id, visit.answers, visit.today, seen=visit.seen):
-        target = journey.first_incomplete_page(visit.form, visit.answers, visit.today, seen=visit.seen)
-        raise Detour(redirect(form_url(visit.form, target)))
+    if not visit.route.can_visit(page_id):
+        raise Detour(redirect(form_url(visit.form, visit.route.resume_page)))
 
 
 def requested_page(visit: Visit, request: Request) -> Page:
@@ -332,15 +348,15 @@ def requested_page(visit: Visit, request: Request) -> Page:
 def after_save(visit: Visit, page_id: str, change: bool) -> str:
     """Where to go once a page is saved: the next page, or (after a change) back to check
     answers, asking first any question that has newly become relevant."""
-    form, answers, seen = visit.form, visit.answers, visit.seen
+    form, route = visit.form, visit.route
     target: str | None
     if change:
-        target = journey.first_incomplete_page(form, answers, visit.today, seen=seen)
+        target = route.resume_page
         return form_url(form, target, change=target != CHECK_ANSWERS)
     try:
-        target = journey.next_page(form, page_id, answers, visit.today, seen=seen)
+        target = route.next_page(page_id)
     except journey.PageNotOnPath:
-        target = journey.first_incomplete_page(form, answers, visit.today, seen=seen)
+        target = route.resume_page
     if target is None:
         return form_url(form, page_id)
     leaves_section = target == CHECK_ANSWERS or form.section_of[target] is not form.section_of[page_id]

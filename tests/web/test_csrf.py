@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from itsdangerous import URLSafeTimedSerializer
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -14,7 +15,7 @@ from starlette.testclient import TestClient
 from app import create_app
 from engine.definition import Form
 from engine.settings import Settings
-from engine.web.security import CSRF_COOKIE, CsrfTokens
+from engine.web.security import CSRF_COOKIE, CSRF_SCOPE_KEY, CsrfTokens
 
 
 @pytest.fixture
@@ -112,3 +113,45 @@ def test_the_cookie_is_set_once_and_kept(client: TestClient) -> None:
     client.get("/")
 
     assert "set-cookie" not in client.get("/").headers
+
+
+def browser_request(cookie: str) -> Request:
+    """A request from the browser holding CSRF cookie `cookie`, as CsrfMiddleware leaves it."""
+    headers = [(b"cookie", f"{CSRF_COOKIE}={cookie}".encode())]
+    scope = {"type": "http", "method": "POST", "path": "/", "headers": headers, CSRF_SCOPE_KEY: cookie}
+    return Request(scope)
+
+
+def test_a_token_is_refused_once_it_is_older_than_its_lifetime(monkeypatch: pytest.MonkeyPatch) -> None:
+    tokens = CsrfTokens("test-secret", max_age_seconds=60)
+    request = browser_request("c" * 43)
+    monkeypatch.setattr("engine.web.security.time.time", lambda: 1_000_000.0)
+    token = tokens.token_for(request)
+
+    monkeypatch.setattr("engine.web.security.time.time", lambda: 1_000_060.0)
+    assert tokens.is_valid(request, token)
+    monkeypatch.setattr("engine.web.security.time.time", lambda: 1_000_061.0)
+    assert not tokens.is_valid(request, token)
+
+
+def test_a_token_does_not_reveal_the_cookie_secret() -> None:
+    token = CsrfTokens("test-secret", max_age_seconds=60).token_for(browser_request("c" * 43))
+
+    assert "c" * 8 not in token
+
+
+def test_a_token_signed_in_the_earlier_format_is_still_accepted_in_the_same_browser() -> None:
+    """Pages rendered before the HMAC tokens, still open in someone's browser, can still be sent."""
+    earlier = URLSafeTimedSerializer("test-secret", salt="coform.csrf").dumps(["c" * 43, "nonce"])
+    tokens = CsrfTokens("test-secret", max_age_seconds=60)
+
+    assert tokens.is_valid(browser_request("c" * 43), earlier)
+    assert not tokens.is_valid(browser_request("d" * 43), earlier)
+
+
+def test_a_token_with_characters_no_token_has_is_refused_not_an_error(posting_client: TestClient) -> None:
+    token = token_in(posting_client.get("/").text)
+
+    response = posting_client.post("/test-post", data={"csrf_token": token[:-1] + "é", "answer": "yes"})
+
+    assert response.status_code == 403

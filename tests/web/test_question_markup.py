@@ -367,3 +367,53 @@ def test_content_blocks_show_their_text_and_take_no_input(type_name: str) -> Non
     }[type_name]
     assert expected in text
     assert re.search(r"<script|on\w+=", html) is None
+
+
+def test_a_follow_up_question_says_its_furniture_in_the_views_language() -> None:
+    form = load_form_text(
+        """
+title: Follow-ups
+pages:
+  - id: the_page
+    questions:
+      - id: q
+        type: radios
+        label: Do you drive?
+        options:
+          - value: "yes"
+            label: "Yes"
+            follow_up: {id: car, type: text, optional: true, label: Car}
+          - {value: "no", label: "No"}
+"""
+    )
+    markup = Markup(render(QuestionView(form.question("q"), "cy")))
+
+    assert [label.text.strip() for label in markup.all("label")] == ["Yes", "Car (dewisol)", "No"]
+
+
+def test_checkboxes_show_what_was_chosen_option_hints_and_an_or_before_the_exclusive_option() -> None:
+    form = load_form_text(
+        """
+title: Checkboxes
+languages: [en, cy]
+pages:
+  - id: the_page
+    questions:
+      - id: q
+        type: checkboxes
+        label: What do you like?
+        options:
+          - {value: paths, label: The paths, hint: {en: The gravel ones, cy: Y rhai graean}}
+          - {value: beds, label: The beds}
+          - {value: none, label: None of these, exclusive: true}
+"""
+    )
+    html = render(QuestionView(form.question("q"), "cy", raw={"q": ["beds"]}))
+    markup = Markup(html)
+
+    assert [box.attrs.get("checked") for box in markup.all("input")] == [None, "", None]
+    assert markup.by_id("q").attrs["aria-describedby"] == "q-item-hint"
+    assert markup.by_id("q-item-hint").text == "Y rhai graean"
+    assert "aria-describedby" not in markup.by_id("q-2").attrs
+    assert markup.by_id("q-3").attrs["data-behaviour"] == "exclusive"
+    assert html.index('<div class="checkboxes__divider">neu</div>') < html.index('id="q-3"')
