@@ -1,7 +1,7 @@
 """Run the benchmarks of issue 9: every row, on SQLite, PostgreSQL or both, in one command.
 
-    python -m bench --database both          # every row on both databases; writes BENCHMARKS.md
-    python -m bench --rows 5,6               # only the exports and the summary page
+    python -m bench                          # every row on both databases; writes BENCHMARKS.md
+    python -m bench --rows 5,6 --database postgres   # only the exports and the summary page
     python -m bench --size tiny --output -   # a few requests and responses, to check it still works
 
 Rows 1-4 and 7 serve coform under uvicorn against a bare Starlette route in the same run, each server
@@ -365,11 +365,13 @@ def fill_row(database: str, filled: survey.Filled, total: int) -> Row:
     )
 
 
-async def measure_data(database: str, size: Size, rows: set[str], fill_workers: int, logs: Path) -> list[Row]:
+async def measure_data(
+    database: str, size: Size, rows: set[str], formats: Sequence[str], fill_workers: int, logs: Path
+) -> list[Row]:
     """Rows 5 and 6 on one database: fill it, fetch the summary and export, grow it, export again."""
     measured: list[Row] = []
     exported: list[exports.Exported] = []
-    formats = sorted(exports.WRITERS) if "5" in rows else []
+    formats = formats if "5" in rows else []
     async with DATABASES[database]() as database_url:
         await survey.prepare(database_url)
         filled = 0
@@ -461,7 +463,7 @@ async def run(args: argparse.Namespace, logs: Path) -> list[Row]:
         rows.insert(0, baseline_row(baseline))
     if args.rows & {"5", "6"}:
         for database in databases:
-            rows.extend(await measure_data(database, size, args.rows, args.fill_workers, logs))
+            rows.extend(await measure_data(database, size, args.rows, args.formats, args.fill_workers, logs))
     # Row by row, so SQLite and PostgreSQL stand next to each other; stable within a row.
     return sorted(rows, key=lambda row: ROWS.index(row.number))
 
@@ -474,14 +476,20 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--database",
         choices=["sqlite", "postgres", "both"],
-        default="sqlite",
-        help="database under every row (default sqlite)",
+        default="both",
+        help="database under every row (default both)",
     )
     parser.add_argument(
         "--rows",
         type=_rows,
         default=set(ROWS),
         help="which rows of issue 9 to measure, as 2,3 or 5,6 (default every one)",
+    )
+    parser.add_argument(
+        "--formats",
+        type=_formats,
+        default=sorted(exports.WRITERS),
+        help="export formats for row 5, as csv or csv,xlsx (default both)",
     )
     parser.add_argument(
         "--fill-workers",
@@ -496,6 +504,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="markdown file to update, '-' for none (default BENCHMARKS.md at full size with every row)",
     )
     return parser.parse_args(argv)
+
+
+def _formats(text: str) -> list[str]:
+    """ "xlsx,csv" -> ["csv", "xlsx"]; an unknown format is an argparse error."""
+    chosen = {part.strip() for part in text.split(",") if part.strip()}
+    if not chosen or chosen - set(exports.WRITERS):
+        known = ",".join(sorted(exports.WRITERS))
+        raise argparse.ArgumentTypeError(f"formats are some of {known}, not {text!r}")
+    return sorted(chosen)
 
 
 def _rows(text: str) -> set[str]:
@@ -521,7 +538,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     tracebacks = server_log_summary(logs)
     print(f"\nServer logs in {logs}; tracebacks: {tracebacks}")
     print(f"The whole run took {seconds / 60:.1f} minutes ({seconds:,.0f} s)")
-    every_row = args.rows == set(ROWS)
+    every_row = args.rows == set(ROWS) and args.formats == sorted(exports.WRITERS)
     output = args.output or ("BENCHMARKS.md" if args.size == "full" and every_row else "-")
     if output == "-":
         return

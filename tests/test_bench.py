@@ -75,7 +75,7 @@ def test_tiny_bench_measures_every_row_without_a_failed_request(tmp_path: Path) 
     output = tmp_path / "BENCHMARKS.md"
     output.write_text(NOTES_BEFORE + OLD_SECTION + NOTES_AFTER, encoding="utf-8")
 
-    completed = run_bench("--output", str(output))
+    completed = run_bench("--database", "sqlite", "--output", str(output))
 
     assert completed.returncode == 0, completed.stderr
     rows = table_rows(completed.stdout)
@@ -101,7 +101,7 @@ def test_tiny_bench_replaces_only_its_own_section_of_the_markdown(tmp_path: Path
     output = tmp_path / "BENCHMARKS.md"
     output.write_text(NOTES_BEFORE + OLD_SECTION + NOTES_AFTER, encoding="utf-8")
 
-    completed = run_bench("--rows", "7", "--output", str(output))
+    completed = run_bench("--rows", "7", "--database", "sqlite", "--output", str(output))
 
     assert completed.returncode == 0, completed.stderr
     written = output.read_text(encoding="utf-8")
