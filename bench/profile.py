@@ -21,6 +21,7 @@ from pathlib import Path
 
 from bench import journeys, run, server, wrk
 from bench.client import Client
+from bench.databases import DATABASES
 from engine import storage
 
 _LINE_NUMBER = re.compile(r":\d+\)")
@@ -54,7 +55,7 @@ def summarise(samples: str, top: int) -> str:
 
 async def profile(row: str, database: str, seconds: float) -> str:
     size = run.SIZES["full"]
-    async with run.DATABASES[database]() as database_url:
+    async with DATABASES[database]() as database_url:
         await storage.migrate(database_url)
         with server.serving("app:create_app", run.coform_env(database_url)) as running:
             learner = Client.for_url(running.url)
@@ -96,7 +97,7 @@ async def profile(row: str, database: str, seconds: float) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__.splitlines()[0])
     parser.add_argument("row", choices=["get", "post"])
-    parser.add_argument("--database", choices=sorted(run.DATABASES), default="sqlite")
+    parser.add_argument("--database", choices=sorted(DATABASES), default="sqlite")
     parser.add_argument("--seconds", type=float, default=10)
     args = parser.parse_args()
     if not Path(PY_SPY).exists():

@@ -1,13 +1,18 @@
-"""Run the benchmarks: coform under uvicorn against a bare Starlette route, in the same run.
+"""Run the benchmarks of issue 9: every row, on SQLite, PostgreSQL or both, in one command.
 
-    python -m bench                          # full size, SQLite; writes BENCHMARKS.md
-    python -m bench --database both          # the HTTP rows on SQLite and on PostgreSQL
-    python -m bench --size tiny --output -   # a few requests, to check the bench still works
+    python -m bench                          # every row on both databases; writes BENCHMARKS.md
+    python -m bench --rows 5,6 --database postgres   # only the exports and the summary page
+    python -m bench --size tiny --output -   # a few requests and responses, to check it still works
 
-Each server gets a fresh database (a temporary SQLite file, or a PostgreSQL database created on
-COFORM_TEST_POSTGRES and dropped afterwards). Load comes from separate processes: wrk for single
-URLs, `python -m bench.journeys` for whole journeys. Every request figure is also given as a ratio
-to the baseline's requests per second, because the shared machine's speed varies from run to run.
+Rows 1-4 and 7 serve coform under uvicorn against a bare Starlette route in the same run, each server
+on a fresh database (a temporary SQLite file, or a PostgreSQL database created on COFORM_TEST_POSTGRES
+and dropped afterwards). Load comes from separate processes: wrk for single URLs,
+`python -m bench.journeys` for whole journeys. Every request figure is also given as a ratio to the
+baseline's requests per second, because the shared machine's speed varies from run to run.
+
+Rows 5 and 6 fill one database per engine with the bench survey's responses (bench.survey), fetch
+the summary page and export at the smaller size, then grow the same database to the larger size
+and export again (bench.exports, bench.summary_page).
 """
 
 from __future__ import annotations
@@ -21,17 +26,17 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 from collections import Counter
-from collections.abc import Callable, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
-from bench import journeys, machine, report, server, weight, wrk
+from bench import exports, journeys, machine, report, server, summary_page, survey, weight, wrk
 from bench.client import Client
-from bench.report import Row
-from bench.storage_summary import POSTGRES_SERVER, postgres_database, sqlite_database
+from bench.databases import DATABASES, POSTGRES_SERVER
+from bench.report import Check, Row
 from engine import storage
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,7 +49,9 @@ POST_TARGET = 0.05
 P99_TARGET_MS = 100.0
 WEIGHT_TARGET_BYTES = 40_000
 WEIGHT_TARGET_REQUESTS = 4
-SUMMARY_TARGET_MS = 1000.0
+#: The rows of issue 9; 1 (the baseline) is measured whenever 2, 3, 4 or 7 is.
+ROWS = ("1", "2", "3", "4", "5", "6", "7")
+HTTP_ROWS = {"1", "2", "3", "4", "7"}
 
 
 @dataclass(frozen=True)
@@ -55,12 +62,25 @@ class Size:
     respondents: int
     journey_seconds: float
     drafts: int
+    #: Responses under the summary page and the first exports (row 6, row 5)...
     responses: int
+    #: ...and under the second exports, the same database grown (row 5).
+    many_responses: int
+    #: Summary page requests after the first; the best is shown.
+    summary_repeats: int
 
 
 SIZES = {
     "tiny": Size(
-        seconds=1, warmup_seconds=0, connections=2, respondents=2, journey_seconds=1, drafts=2, responses=300
+        seconds=1,
+        warmup_seconds=0,
+        connections=2,
+        respondents=2,
+        journey_seconds=1,
+        drafts=2,
+        responses=300,
+        many_responses=600,
+        summary_repeats=1,
     ),
     "full": Size(
         seconds=10,
@@ -70,12 +90,9 @@ SIZES = {
         journey_seconds=30,
         drafts=50,
         responses=100_000,
+        many_responses=1_000_000,
+        summary_repeats=3,
     ),
-}
-
-DATABASES: dict[str, Callable[[], AbstractAsyncContextManager[str]]] = {
-    "sqlite": sqlite_database,
-    "postgres": postgres_database,
 }
 
 
@@ -192,10 +209,10 @@ def run_journeys(base_url: str, size: Size) -> dict[str, object]:
 
 
 async def measure_coform(
-    database: str, size: Size, workers: int, baseline: Baseline, with_weight: bool, logs: Path
+    database: str, size: Size, rows: set[str], workers: int, baseline: Baseline, with_weight: bool, logs: Path
 ) -> list[Row]:
-    """Rows 2, 3 and 4 on one fresh database, and row 7 (which no database changes) if asked."""
-    rows: list[Row] = []
+    """Those of rows 2, 3 and 4 asked for on one fresh database, and row 7 (no database changes it)."""
+    measured: list[Row] = []
     async with DATABASES[database]() as database_url:
         await storage.migrate(database_url)
         env = coform_env(database_url)
@@ -204,45 +221,49 @@ async def measure_coform(
             plan, _ = await journeys.learn(learner, f"/forms/{journeys.FORM_SLUG}")
             await learner.close()
             drafts = [await open_draft(running.url, plan) for _ in range(size.drafts)]
-
-            adjacent = baseline.measure()
             pid = running.process.pid
-            get = hammer(
-                running.url,
-                pid,
-                [wrk.WrkRequest("GET", drafts[0].path, {"Cookie": drafts[0].cookie})],
-                200,
-                size,
-            )
-            rows.append(
-                request_row("2", "GET a question page (existing draft)", database, get, adjacent, GET_TARGET)
-            )
-            posts = [
-                wrk.WrkRequest(
-                    "POST",
-                    d.action,
-                    {"Cookie": d.cookie, "Content-Type": "application/x-www-form-urlencoded"},
-                    d.body,
-                )
-                for d in drafts
-            ]
-            adjacent = baseline.measure()
-            post = hammer(running.url, pid, posts, 303, size)
-            rows.append(
-                request_row(
-                    "3", "POST a valid page (validate, save draft)", database, post, adjacent, POST_TARGET
-                )
-            )
 
-            adjacent = baseline.measure()
-            before = server.cpu_seconds(pid)
-            result = run_journeys(running.url, size)
-            cpu_ms = cpu_ms_each(server.cpu_seconds(pid) - before, int(str(result["requests"])))
-            rows.append(journeys_row(database, result, cpu_ms, adjacent, size))
+            if "2" in rows:
+                adjacent = baseline.measure()
+                get = hammer(
+                    running.url,
+                    pid,
+                    [wrk.WrkRequest("GET", drafts[0].path, {"Cookie": drafts[0].cookie})],
+                    200,
+                    size,
+                )
+                measured.append(
+                    request_row(
+                        "2", "GET a question page (existing draft)", database, get, adjacent, GET_TARGET
+                    )
+                )
+            if "3" in rows:
+                posts = [
+                    wrk.WrkRequest(
+                        "POST",
+                        d.action,
+                        {"Cookie": d.cookie, "Content-Type": "application/x-www-form-urlencoded"},
+                        d.body,
+                    )
+                    for d in drafts
+                ]
+                adjacent = baseline.measure()
+                post = hammer(running.url, pid, posts, 303, size)
+                measured.append(
+                    request_row(
+                        "3", "POST a valid page (validate, save draft)", database, post, adjacent, POST_TARGET
+                    )
+                )
+            if "4" in rows:
+                adjacent = baseline.measure()
+                before = server.cpu_seconds(pid)
+                result = run_journeys(running.url, size)
+                cpu_ms = cpu_ms_each(server.cpu_seconds(pid) - before, int(str(result["requests"])))
+                measured.append(journeys_row(database, result, cpu_ms, adjacent, size))
 
-            if with_weight:
-                rows.extend(await weight_rows(running.url, drafts[0], database))
-    return rows
+            if with_weight and "7" in rows:
+                measured.extend(await weight_rows(running.url, drafts[0], database))
+    return measured
 
 
 def request_row(
@@ -259,8 +280,7 @@ def request_row(
         load.p99_ms,
         load.errors,
         ratio,
-        target=f"≥ {target:.0%} of baseline",
-        met=ratio >= target,
+        checks=(Check(f"≥ {target:.0%} of baseline", ratio >= target),),
     )
 
 
@@ -283,8 +303,11 @@ def journeys_row(
         p99,
         errors,
         per_second / baseline.load.per_second,
-        target=f"p99 < {P99_TARGET_MS:.0f} ms, 0 errors",
-        met=p99 < P99_TARGET_MS and errors == 0 and done > 0,
+        checks=(
+            Check(
+                f"p99 < {P99_TARGET_MS:.0f} ms, 0 errors", p99 < P99_TARGET_MS and errors == 0 and done > 0
+            ),
+        ),
     )
 
 
@@ -308,16 +331,16 @@ async def weight_rows(base_url: str, draft: OpenDraft, database: str) -> list[Ro
                     database,
                     f"{measured.gzip_bytes / 1000:.1f} KB gzipped{gzip_note}, {measured.requests} requests, "
                     f"{measured.raw_bytes / 1000:.1f} KB uncompressed",
-                    target=(
-                        f"≤ {WEIGHT_TARGET_BYTES // 1000} KB in ≤ {WEIGHT_TARGET_REQUESTS} requests"
+                    checks=(
+                        (
+                            Check(
+                                f"≤ {WEIGHT_TARGET_BYTES // 1000} KB in ≤ {WEIGHT_TARGET_REQUESTS} requests",
+                                measured.gzip_bytes <= WEIGHT_TARGET_BYTES
+                                and measured.requests <= WEIGHT_TARGET_REQUESTS,
+                            ),
+                        )
                         if has_target
-                        else ""
-                    ),
-                    met=(
-                        measured.gzip_bytes <= WEIGHT_TARGET_BYTES
-                        and measured.requests <= WEIGHT_TARGET_REQUESTS
-                        if has_target
-                        else None
+                        else ()
                     ),
                 )
             )
@@ -326,47 +349,56 @@ async def weight_rows(base_url: str, draft: OpenDraft, database: str) -> list[Ro
         await client.close()
 
 
-_SUMMARY_LINE = re.compile(r"^(sqlite|postgres): (.+): (\d+) ms  ->  (.*)$")
+def progress(message: str) -> None:
+    """A line on stderr as the run goes: a full run takes many minutes, the table comes at the end."""
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def storage_summary_rows(database: str, responses: int) -> list[Row]:
-    """bench/storage_summary.py on one database: count and filter `responses` submissions."""
-    completed = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "bench" / "storage_summary.py"),
-            "--responses",
-            str(responses),
-            "--only",
-            database,
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
+def fill_row(database: str, filled: survey.Filled, total: int) -> Row:
+    return Row(
+        "5",
+        f"fill: storage.import_submissions of {filled.responses:,} responses "
+        f"({total:,} in all), {filled.workers} processes",
+        database,
+        f"{filled.seconds:,.1f} s ({filled.responses / filled.seconds:,.0f} responses/s), "
+        f"{filled.cpu_seconds:,.1f} s CPU in the importing processes",
     )
-    rows = []
-    for line in completed.stdout.splitlines():
-        found = _SUMMARY_LINE.match(line)
-        if found is None:
-            continue
-        milliseconds = float(found.group(3))
-        is_summary = found.group(2).startswith("count by answer")
-        rows.append(
-            Row(
-                "6s",
-                f"storage: {found.group(2)}, {responses:,} responses",
-                database,
-                f"{milliseconds:,.0f} ms",
-                target=f"< {SUMMARY_TARGET_MS / 1000:.0f} s" if is_summary else "",
-                met=milliseconds < SUMMARY_TARGET_MS if is_summary else None,
-            )
-        )
-    if not rows:
-        raise RuntimeError(
-            f"bench/storage_summary.py printed no figures:\n{completed.stdout}{completed.stderr}"
-        )
-    return rows
+
+
+async def measure_data(
+    database: str, size: Size, rows: set[str], formats: Sequence[str], fill_workers: int, logs: Path
+) -> list[Row]:
+    """Rows 5 and 6 on one database: fill it, fetch the summary and export, grow it, export again."""
+    measured: list[Row] = []
+    exported: list[exports.Exported] = []
+    formats = formats if "5" in rows else []
+    async with DATABASES[database]() as database_url:
+        await survey.prepare(database_url)
+        filled = 0
+        for responses in (size.responses, size.many_responses) if formats else (size.responses,):
+            progress(f"{database}: filling {filled:,} → {responses:,} responses")
+            grown = await survey.fill(database_url, filled, responses, fill_workers)
+            filled = responses
+            measured.append(fill_row(database, grown, responses))
+            progress(f"{database}: filled in {grown.seconds:,.1f} s")
+            if responses == size.responses and "6" in rows:
+                progress(f"{database}: summary page of {responses:,} responses")
+                measured.extend(
+                    await summary_page.summary_rows(
+                        database,
+                        database_url,
+                        coform_env(database_url),
+                        responses,
+                        size.summary_repeats,
+                        logs,
+                    )
+                )
+            for name in formats:
+                progress(f"{database}: export {responses:,} responses to {name}")
+                exported.append(
+                    await asyncio.to_thread(exports.export_in_child, database_url, database, responses, name)
+                )
+    return measured + exports.export_rows(exported, size.responses, size.many_responses)
 
 
 async def durability(databases: Sequence[str]) -> list[str]:
@@ -415,21 +447,25 @@ def server_log_summary(logs: Path) -> str:
 
 async def run(args: argparse.Namespace, logs: Path) -> list[Row]:
     size = SIZES[args.size]
-    http_databases = ["sqlite", "postgres"] if args.database == "both" else [args.database]
-    summary_databases = {"both": ["sqlite", "postgres"], "none": []}.get(args.storage, [args.storage])
-
-    coform_rows: list[Row] = []
-    with server.serving("bench.baseline:create_app", {}, args.workers, log=logs / "baseline.log") as bare:
-        baseline = Baseline(bare.url, bare.process.pid, size, [])
-        for database in http_databases:
-            with_weight = database == http_databases[0]
-            coform_rows.extend(
-                await measure_coform(database, size, args.workers, baseline, with_weight, logs)
-            )
-    rows = [baseline_row(baseline), *coform_rows]
-    for database in summary_databases:
-        rows.extend(storage_summary_rows(database, size.responses))
-    return rows
+    databases = ["sqlite", "postgres"] if args.database == "both" else [args.database]
+    rows: list[Row] = []
+    if args.rows & HTTP_ROWS:
+        with server.serving("bench.baseline:create_app", {}, args.workers, log=logs / "baseline.log") as bare:
+            baseline = Baseline(bare.url, bare.process.pid, size, [])
+            for database in databases if args.rows & {"2", "3", "4", "7"} else []:
+                progress(f"{database}: rows {', '.join(sorted(args.rows & HTTP_ROWS))} over HTTP")
+                with_weight = database == databases[0]
+                rows.extend(
+                    await measure_coform(database, size, args.rows, args.workers, baseline, with_weight, logs)
+                )
+            if not baseline.loads:
+                baseline.measure()
+        rows.insert(0, baseline_row(baseline))
+    if args.rows & {"5", "6"}:
+        for database in databases:
+            rows.extend(await measure_data(database, size, args.rows, args.formats, args.fill_workers, logs))
+    # Row by row, so SQLite and PostgreSQL stand next to each other; stable within a row.
+    return sorted(rows, key=lambda row: ROWS.index(row.number))
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -440,36 +476,70 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--database",
         choices=["sqlite", "postgres", "both"],
-        default="sqlite",
-        help="database under the HTTP rows (default sqlite)",
+        default="both",
+        help="database under every row (default both)",
     )
     parser.add_argument(
-        "--storage",
-        choices=["sqlite", "postgres", "both", "none"],
-        default="both",
-        help="databases for the storage-level summary row (default both)",
+        "--rows",
+        type=_rows,
+        default=set(ROWS),
+        help="which rows of issue 9 to measure, as 2,3 or 5,6 (default every one)",
+    )
+    parser.add_argument(
+        "--formats",
+        type=_formats,
+        default=sorted(exports.WRITERS),
+        help="export formats for row 5, as csv or csv,xlsx (default both)",
+    )
+    parser.add_argument(
+        "--fill-workers",
+        type=int,
+        default=2,
+        help="processes importing responses for rows 5 and 6 (default 2)",
     )
     parser.add_argument("--workers", type=int, default=1, help="uvicorn workers for coform and the baseline")
     parser.add_argument(
         "--output",
         default=None,
-        help="markdown file to update, '-' for none (default BENCHMARKS.md at full size)",
+        help="markdown file to update, '-' for none (default BENCHMARKS.md at full size with every row)",
     )
     return parser.parse_args(argv)
 
 
+def _formats(text: str) -> list[str]:
+    """ "xlsx,csv" -> ["csv", "xlsx"]; an unknown format is an argparse error."""
+    chosen = {part.strip() for part in text.split(",") if part.strip()}
+    if not chosen or chosen - set(exports.WRITERS):
+        known = ",".join(sorted(exports.WRITERS))
+        raise argparse.ArgumentTypeError(f"formats are some of {known}, not {text!r}")
+    return sorted(chosen)
+
+
+def _rows(text: str) -> set[str]:
+    """ "5,6" -> {"5", "6"}; an unknown row is an argparse error."""
+    chosen = {part.strip() for part in text.split(",") if part.strip()}
+    unknown = chosen - set(ROWS)
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(f"rows are some of {','.join(ROWS)}, not {text!r}")
+    return chosen
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
-    if not wrk.available():
+    if args.rows & HTTP_ROWS and not wrk.available():
         sys.exit("wrk is not installed: apt-get install -y wrk")
     logs = Path(tempfile.mkdtemp(prefix="coform-bench-"))
     load_before = os.getloadavg()[0]
+    started = time.perf_counter()
     rows = asyncio.run(run(args, logs))
+    seconds = time.perf_counter() - started
     load_after = os.getloadavg()[0]
     print(report.table(rows))
     tracebacks = server_log_summary(logs)
     print(f"\nServer logs in {logs}; tracebacks: {tracebacks}")
-    output = args.output or ("BENCHMARKS.md" if args.size == "full" else "-")
+    print(f"The whole run took {seconds / 60:.1f} minutes ({seconds:,.0f} s)")
+    every_row = args.rows == set(ROWS) and args.formats == sorted(exports.WRITERS)
+    output = args.output or ("BENCHMARKS.md" if args.size == "full" and every_row else "-")
     if output == "-":
         return
     databases = sorted({r.database for r in rows if r.database in DATABASES}, reverse=True)
@@ -486,8 +556,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         load_generator=(
             f"wrk (1 thread, {size.connections} connections, {size.seconds:.0f} s after "
             f"{size.warmup_seconds:.0f} s warm-up) for rows 1–3; `python -m bench.journeys` "
-            f"(asyncio, uvloop, one process, {size.journey_seconds:.0f} s) for row 4"
+            f"(asyncio, uvloop, one process, {size.journey_seconds:.0f} s) for row 4; "
+            f"rows 5 and 6 on {size.responses:,} then {size.many_responses:,} responses of the bench "
+            f"survey, each export in a fresh process, the summary page fetched as a signed-in reviewer"
         ),
+        seconds=seconds,
     )
     path = Path(output) if Path(output).is_absolute() else ROOT / output
     report.write(path, rows, context, dt.datetime.now(dt.UTC))

@@ -7,8 +7,6 @@ import contextlib
 import csv
 import io
 import json
-import subprocess
-import sys
 import tempfile
 import tracemalloc
 from collections.abc import AsyncIterator
@@ -365,16 +363,3 @@ async def test_memory_stays_flat_as_an_export_grows() -> None:
 
     # Four times the rows, but the same batches held one at a time: the peak barely moves.
     assert large < small * 1.5
-
-
-def test_the_export_benchmark_measures_csv_and_xlsx_at_a_tiny_size() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "bench.export_memory", "--responses", "20", "--databases", "sqlite"],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=Path(__file__).resolve().parent.parent,
-    )
-
-    rows = [line for line in result.stdout.splitlines() if line.startswith("| sqlite | 20 |")]
-    assert [row.split(" | ")[2] for row in rows] == ["csv", "xlsx", "summary"]
