@@ -17,12 +17,14 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import fcntl
+import functools
 import hashlib
 import json
 import math
 import os
 import re
 import secrets
+import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -47,7 +49,7 @@ from tortoise.transactions import in_transaction
 from engine import outbox
 from engine.mail import Email
 from engine.settings import Settings
-from engine.transactions import reader, writing
+from engine.transactions import in_one_step, reader, writing
 
 #: An answer value as stored: what json.loads returns.
 JSON: TypeAlias = "str | int | float | bool | list[JSON] | dict[str, JSON] | None"
@@ -712,30 +714,75 @@ async def save_answers(
     if seen_page is not None:
         _check_text(seen_page, "a page id")
     changed = removed | cleaned.keys()
-    async with writing() as connection:
-        before = await _read_draft("r.id = ?", [key], connection=connection, lock=True)
-        if before is None:
-            raise NotFound(f"no draft with id {key}")
-        if before.status != DRAFT:
-            raise AlreadySubmitted(f"draft {key} has been submitted as {before.reference}")
-        await _store_answers(connection, key, changed, cleaned)
-        now = _now()
-        seen = before.seen_pages
-        if seen_page is not None and seen_page not in seen:
-            # Read and written under the draft's row lock, so two tabs cannot lose each other's pages.
-            seen = (*seen, seen_page)
-            await _execute(
-                connection,
-                "UPDATE response SET updated_at = ?, seen_pages = ? WHERE id = ?",
-                [now, json.dumps(list(seen)), key],
-            )
-        else:
-            await _execute(connection, "UPDATE response SET updated_at = ? WHERE id = ?", [now, key])
+    saved = await in_one_step(functools.partial(_save_in_sqlite, key, changed, cleaned, seen_page))
+    if saved is not None:
+        before, now, seen = saved
+    else:
+        async with writing() as connection:
+            found = await _read_draft("r.id = ?", [key], connection=connection, lock=True)
+            before = _still_a_draft(found, key)
+            await _store_answers(connection, key, changed, cleaned)
+            now = _now()
+            seen = _seen_after(before, seen_page)
+            if seen != before.seen_pages:
+                # Read and written under the draft's row lock, so two tabs cannot lose each other's pages.
+                await _execute(connection, _UPDATE_SEEN, [now, json.dumps(list(seen)), key])
+            else:
+                await _execute(connection, _UPDATE_CHANGED, [now, key])
     # The answers as stored now, in the order a read gives them (by answer id, new ones last),
     # without reading them back.
     kept = {question_id: value for question_id, value in before.answers.items() if question_id not in changed}
     stored: dict[str, JSON] = {**kept, **cleaned}
     return replace(before, answers=MappingProxyType(stored), updated_at=now, seen_pages=seen)
+
+
+def _save_in_sqlite(
+    key: uuid.UUID,
+    changed: set[str],
+    cleaned: Mapping[str, JSON],
+    seen_page: str | None,
+    db: sqlite3.Connection,
+) -> tuple[Draft, dt.datetime, tuple[str, ...]]:
+    """save_answers on SQLite, in one step in SQLite's thread (engine.transactions.in_one_step):
+    the same statements as the general path, with the same values."""
+    text_key = str(key)
+    rows = db.execute(_DRAFT_QUERY.format(where="r.id = ?"), [text_key]).fetchall()
+    before = _still_a_draft(_draft_of(rows), key)
+    if changed:
+        marks = ", ".join(["?"] * len(changed))
+        db.execute(_DELETE_ANSWERS.format(marks=marks), [text_key, *changed])
+    if cleaned:
+        placeholders = ", ".join(["(?, ?, ?)"] * len(cleaned))
+        values: list[object] = []
+        for question_id, value in cleaned.items():
+            values += [text_key, question_id, _dump(value)]
+        db.execute(_INSERT_ANSWERS.format(rows=placeholders), values)
+    now = _now()
+    seen = _seen_after(before, seen_page)
+    if seen != before.seen_pages:
+        db.execute(_UPDATE_SEEN, [now, json.dumps(list(seen)), text_key])
+    else:
+        db.execute(_UPDATE_CHANGED, [now, text_key])
+    return before, now, seen
+
+
+def _still_a_draft(found: Draft | None, key: uuid.UUID) -> Draft:
+    if found is None:
+        raise NotFound(f"no draft with id {key}")
+    if found.status != DRAFT:
+        raise AlreadySubmitted(f"draft {key} has been submitted as {found.reference}")
+    return found
+
+
+def _seen_after(draft: Draft, seen_page: str | None) -> tuple[str, ...]:
+    """The pages continued past once `seen_page` is added (at the end, once)."""
+    if seen_page is None or seen_page in draft.seen_pages:
+        return draft.seen_pages
+    return (*draft.seen_pages, seen_page)
+
+
+_UPDATE_SEEN = "UPDATE response SET updated_at = ?, seen_pages = ? WHERE id = ?"
+_UPDATE_CHANGED = "UPDATE response SET updated_at = ? WHERE id = ?"
 
 
 async def _store_answers(
@@ -1582,6 +1629,11 @@ async def _read_draft(
         rows: Sequence[Any] = beside.execute(sql, values).fetchall()
     else:
         _, rows = await connection.execute_query(sql, values)
+    return _draft_of(rows)
+
+
+def _draft_of(rows: Sequence[Any]) -> Draft | None:
+    """The draft in the rows of _DRAFT_QUERY (one per answer), or None when there are none."""
     if not rows:
         return None
     first = rows[0]

@@ -13,9 +13,10 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from tortoise.backends.base.client import BaseDBAsyncClient, TransactionalDBClient
 from tortoise.backends.sqlite.client import SqliteClient, SqliteTransactionWrapper
@@ -26,6 +27,10 @@ from tortoise.transactions import _get_connection, in_transaction
 #: At most this many writers share one COMMIT, so the last of them does not wait long for it.
 GROUP_LIMIT = 16
 _MEMBER = "coform_member"
+
+T = TypeVar("T")
+#: A write done in one step in SQLite's own thread, on its connection (see `in_one_step`).
+Step = Callable[[sqlite3.Connection], T]
 
 
 class CommitFailed(OperationalError):
@@ -48,6 +53,33 @@ async def writing() -> AsyncIterator[BaseDBAsyncClient]:
         return
     async with _committer(client).member() as connection:
         yield connection
+
+
+async def in_one_step(step: Step[T]) -> T | None:
+    """Run `step` as one writer of a SQLite group commit, handed to SQLite's thread in one go; None
+    where that cannot be done (PostgreSQL, or inside a transaction), and the caller uses `writing()`.
+
+    Every statement of a `writing()` block is its own hand-off to aiosqlite's thread, and each one
+    waits for a turn of the event loop, which on a busy server is a millisecond or more. A group's
+    blocks run one after another, so those waits add up for everyone in the group and the groups
+    behind it. A step is plain sqlite3 code, run with its savepoint in one hand-off: the busiest
+    write (saving a page) then holds the writer for tens of microseconds, not milliseconds.
+    It is still durable only when the group's COMMIT has succeeded, before this returns.
+    """
+    client = _get_connection(None)
+    if isinstance(client, TransactionalDBClient) or not isinstance(client, SqliteClient):
+        return None
+    if client.filename == ":memory:":
+        return None
+    running = asyncio.ensure_future(_committer(client).step(step))
+    # A client that goes away mid-request must not cut a writer out of its group: the step runs on.
+    running.add_done_callback(_consume)
+    return await asyncio.shield(running)
+
+
+def _consume(task: asyncio.Future[T]) -> None:
+    if not task.cancelled():
+        task.exception()
 
 
 def reader(client: BaseDBAsyncClient) -> sqlite3.Connection | None:
@@ -119,6 +151,66 @@ class _Committer:
         await asyncio.shield(self._leave(group, leader, failed=False))
         if group.error is not None:
             raise CommitFailed(f"the write was not stored: {group.error}") from group.error
+
+    async def step(self, step: Step[T]) -> T:
+        """Run `step` as a writer of the open group (or begin one) in one hand-off, then wait for
+        the group's COMMIT."""
+        while True:
+            await self.turn.acquire()
+            open_group = self.group
+            if open_group is None or open_group.size < GROUP_LIMIT:
+                break
+            self.turn.release()
+            await open_group.done.wait()
+        leader = open_group is None
+        try:
+            ok, outcome = await self._hand_off(step, leader)
+        except BaseException as error:
+            self.turn.release()
+            translated = _translated(error)
+            if translated is error:
+                raise
+            raise translated from error
+        if leader:
+            if not ok:
+                # Rolled back whole in the thread: there is no group to commit.
+                self.client._lock.release()
+                self.turn.release()
+                raise _translated(outcome)
+            group = self.group = _Group(size=1)
+            await self._leave(group, True, failed=False)
+        else:
+            assert open_group is not None
+            group = open_group
+            group.size += 1
+            if isinstance(outcome, _GroupLost):
+                group.error = group.error or outcome.error
+            await self._pass_turn(group)
+            if not ok and not isinstance(outcome, _GroupLost):
+                raise _translated(outcome)
+        if group.error is not None:
+            raise CommitFailed(f"the write was not stored: {group.error}") from group.error
+        result: T = outcome  # type: ignore[assignment]
+        return result
+
+    async def _hand_off(self, step: Step[T], leader: bool) -> tuple[bool, object]:
+        """Run the step in SQLite's thread; the leader takes tortoise's connection lock first, held
+        until its group ends."""
+        lock = self.client._lock
+        if leader:
+            await lock.acquire()
+        try:
+            if self.client._connection is None:
+                await self.client.create_connection(with_db=True)
+            connection = self.client._connection
+            if connection is None:
+                raise OperationalError("the SQLite connection is closed")
+            run: Callable[..., Awaitable[tuple[bool, object]]] = connection._execute
+            return await run(_run_step, connection._conn, step, leader)
+        except BaseException:
+            if leader:
+                lock.release()
+            raise
 
     async def _join(self) -> tuple[_Group, bool]:
         """Take the turn and a place in the open group (beginning one if none is open)."""
@@ -193,16 +285,30 @@ class _Committer:
             except OperationalError as error:
                 # SQLite ends the whole transaction on some errors (disk full, I/O): the group is lost.
                 group.error = group.error or error
-            self.turn.release()
-            await group.done.wait()
+            await self._pass_turn(group)
             return
         # Queue behind the writers that arrived while this block ran, so they join the group.
         self.turn.release()
         await self.turn.acquire()
         try:
-            await self._end(group, commit=group.error is None)
+            if not group.done.is_set():  # a full group was committed by the writer that filled it
+                await self._end(group, commit=group.error is None)
         finally:
             self.turn.release()
+
+    async def _pass_turn(self, group: _Group) -> None:
+        """A later writer's part is done: let the next writer in and wait for the group's COMMIT.
+        The writer that fills the group commits it at once, still holding the turn, so writers
+        queued for the turn start the next group straight after (none waits for a full group's
+        COMMIT and then queues again behind newcomers)."""
+        if group.size >= GROUP_LIMIT and not group.done.is_set():
+            try:
+                await self._end(group, commit=group.error is None)
+            finally:
+                self.turn.release()
+            return
+        self.turn.release()
+        await group.done.wait()
 
     async def _end(self, group: _Group, *, commit: bool) -> None:
         try:
@@ -233,6 +339,51 @@ class _Committer:
             raise IntegrityError(error) from error
         except sqlite3.Error as error:
             raise OperationalError(error) from error
+
+
+class _GroupLost(Exception):
+    """SQLite ended the whole transaction while a step was ending its savepoint (disk full, I/O)."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _run_step(db: sqlite3.Connection, step: Step[T], leader: bool) -> tuple[bool, object]:
+    """In SQLite's thread: begin the group's transaction (the leader) or a savepoint, run `step`,
+    and end the savepoint. (True, result), or (False, the exception) with the step undone."""
+    db.execute("BEGIN IMMEDIATE" if leader else f"SAVEPOINT {_MEMBER}")
+    try:
+        result = step(db)
+    except Exception as error:
+        try:
+            if leader:
+                db.execute("ROLLBACK")
+            else:
+                db.execute(f"ROLLBACK TO {_MEMBER}")
+                db.execute(f"RELEASE {_MEMBER}")
+        except sqlite3.Error as lost:
+            return False, _GroupLost(lost)
+        return False, error
+    if not leader:
+        try:
+            db.execute(f"RELEASE {_MEMBER}")
+        except sqlite3.Error as lost:
+            return False, _GroupLost(lost)
+    return True, result
+
+
+def _translated(error: object) -> BaseException:
+    """A step's exception as the rest of coform sees database errors (tortoise's), others as they are."""
+    if isinstance(error, IntegrityError | OperationalError):
+        return error
+    if isinstance(error, sqlite3.IntegrityError):
+        return IntegrityError(error)
+    if isinstance(error, sqlite3.Error):
+        return OperationalError(error)
+    if isinstance(error, BaseException):
+        return error
+    return OperationalError(f"the write failed: {error!r}")
 
 
 _COMMITTERS: weakref.WeakKeyDictionary[SqliteClient, _Committer] = weakref.WeakKeyDictionary()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import math
+import sqlite3
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 from tortoise import connections
@@ -13,7 +14,7 @@ from tortoise.exceptions import IntegrityError
 
 from engine import storage
 from engine.storage import Answer, Tag
-from engine.transactions import GROUP_LIMIT, CommitFailed, writing
+from engine.transactions import GROUP_LIMIT, CommitFailed, in_one_step, writing
 
 pytestmark = pytest.mark.usefixtures("storage")
 # Group commit, the failed COMMIT and the reader are SQLite's: these run on its database only.
@@ -165,3 +166,74 @@ async def test_a_draft_is_read_while_a_write_transaction_is_open_and_a_saved_pag
     assert read.answers == {}
     await storage.save_answers(draft.id, {"name": "Ada"})
     assert (await storage.get_draft(draft.id)).answers == {"name": "Ada"}
+
+
+# --- writes in one step (engine.transactions.in_one_step): saving a page on SQLite ----------------
+
+
+def insert_tag(name: str, *, fail: bool = False) -> Callable[[sqlite3.Connection], str]:
+    def step(db: sqlite3.Connection) -> str:
+        db.execute("INSERT INTO tag (form_slug, name) VALUES ('f', ?)", [name])
+        if fail:
+            raise BodyFailed(name)
+        return name
+
+    return step
+
+
+@sqlite_only
+async def test_steps_and_blocks_share_commits_each_gets_its_own_outcome_and_none_waits_forever(
+    commits: list[str],
+) -> None:
+    writers = 4 * GROUP_LIMIT
+    failing = {5, GROUP_LIMIT + 2}
+
+    async def writer(number: int) -> str | None:
+        if number % 2:
+            await add_tag(f"t{number}", fail=number in failing)
+            return None
+        return await in_one_step(insert_tag(f"t{number}", fail=number in failing))
+
+    outcomes = await asyncio.gather(*(writer(number) for number in range(writers)), return_exceptions=True)
+
+    for number, outcome in enumerate(outcomes):
+        if number in failing:
+            assert isinstance(outcome, BodyFailed)
+        else:
+            assert outcome == (f"t{number}" if number % 2 == 0 else None)
+    assert await tag_names() == {f"t{number}" for number in range(writers)} - {f"t{n}" for n in failing}
+    shared = [statement for statement in commits if statement.strip().upper() == "COMMIT"]
+    assert math.ceil(writers / GROUP_LIMIT) <= len(shared) < writers
+
+
+@sqlite_only
+async def test_a_step_that_breaks_a_constraint_gets_the_same_error_as_a_block() -> None:
+    await add_tag("taken")
+
+    with pytest.raises(IntegrityError):
+        await in_one_step(insert_tag("taken"))
+
+    assert await in_one_step(insert_tag("free")) == "free"
+    assert await tag_names() == {"taken", "free"}
+
+
+async def test_inside_a_transaction_or_on_postgresql_there_is_no_step_and_the_caller_uses_a_block() -> None:
+    async with writing():
+        assert await in_one_step(insert_tag("inside")) is None
+    on_sqlite = connections.get(next(iter(connections.db_config))).capabilities.dialect == "sqlite"
+    assert (await in_one_step(insert_tag("outside")) is not None) == on_sqlite
+
+
+@sqlite_only
+async def test_a_page_saved_in_one_step_is_stored_exactly_as_a_block_would_store_it() -> None:
+    await storage.record_form_version("board", "v1", {"title": "Join the board"})
+    draft, _ = await storage.create_draft("board", "v1", "en")
+
+    saved = await storage.save_answers(draft.id, {"name": "Ada", "age": 30}, seen_page="about")
+    saved = await storage.save_answers(draft.id, {"age": 31}, remove=["name"], seen_page="about")
+
+    assert saved == await storage.get_draft(draft.id)
+    assert saved.answers == {"age": 31}
+    assert saved.seen_pages == ("about",)
+    with pytest.raises(storage.NotFound):
+        await storage.save_answers(str(uuid.uuid4()), {"age": 1})
