@@ -26,6 +26,8 @@ from tortoise.transactions import _get_connection, in_transaction
 
 #: At most this many writers share one COMMIT, so the last of them does not wait long for it.
 GROUP_LIMIT = 16
+#: At most this many one-step writes share one COMMIT (each takes tens of microseconds).
+_BATCH_LIMIT = 64
 _MEMBER = "coform_member"
 
 T = TypeVar("T")
@@ -56,15 +58,16 @@ async def writing() -> AsyncIterator[BaseDBAsyncClient]:
 
 
 async def in_one_step(step: Step[T]) -> T | None:
-    """Run `step` as one writer of a SQLite group commit, handed to SQLite's thread in one go; None
-    where that cannot be done (PostgreSQL, or inside a transaction), and the caller uses `writing()`.
+    """Run `step` in SQLite's thread as one of a batch sharing one COMMIT; None where that cannot be
+    done (PostgreSQL, an in-memory database, or inside a transaction): the caller uses `writing()`.
 
     Every statement of a `writing()` block is its own hand-off to aiosqlite's thread, and each one
-    waits for a turn of the event loop, which on a busy server is a millisecond or more. A group's
-    blocks run one after another, so those waits add up for everyone in the group and the groups
-    behind it. A step is plain sqlite3 code, run with its savepoint in one hand-off: the busiest
-    write (saving a page) then holds the writer for tens of microseconds, not milliseconds.
-    It is still durable only when the group's COMMIT has succeeded, before this returns.
+    waits for a turn of the event loop, which on a busy server is a millisecond or more; a group's
+    blocks run one after another, so those waits add up for everyone behind them. Steps are plain
+    sqlite3 code: those that arrive while a batch runs (its statements and its fsync) make up the
+    next one, run as BEGIN, each step in its own savepoint, COMMIT, in a single hand-off. A step that
+    raises is undone alone and its caller gets the exception; a failed COMMIT fails every step. It
+    returns only once the COMMIT has succeeded, so nothing is acknowledged before it is durable.
     """
     client = _get_connection(None)
     if isinstance(client, TransactionalDBClient) or not isinstance(client, SqliteClient):
@@ -133,6 +136,9 @@ class _Committer:
         self.client = client
         self.turn = asyncio.Lock()
         self.group: _Group | None = None
+        #: Steps waiting for the next batch, with the future each writer waits on.
+        self.waiting: list[tuple[Step[object], asyncio.Future[object]]] = []
+        self.batching: asyncio.Task[None] | None = None
 
     @asynccontextmanager
     async def member(self) -> AsyncIterator[BaseDBAsyncClient]:
@@ -153,64 +159,63 @@ class _Committer:
             raise CommitFailed(f"the write was not stored: {group.error}") from group.error
 
     async def step(self, step: Step[T]) -> T:
-        """Run `step` as a writer of the open group (or begin one) in one hand-off, then wait for
-        the group's COMMIT."""
-        while True:
-            await self.turn.acquire()
-            open_group = self.group
-            if open_group is None or open_group.size < GROUP_LIMIT:
-                break
-            self.turn.release()
-            await open_group.done.wait()
-        leader = open_group is None
-        try:
-            ok, outcome = await self._hand_off(step, leader)
-        except BaseException as error:
-            self.turn.release()
-            translated = _translated(error)
-            if translated is error:
-                raise
-            raise translated from error
-        if leader:
-            if not ok:
-                # Rolled back whole in the thread: there is no group to commit.
-                self.client._lock.release()
-                self.turn.release()
-                raise _translated(outcome)
-            group = self.group = _Group(size=1)
-            await self._leave(group, True, failed=False)
-        else:
-            assert open_group is not None
-            group = open_group
-            group.size += 1
-            if isinstance(outcome, _GroupLost):
-                group.error = group.error or outcome.error
-            await self._pass_turn(group)
-            if not ok and not isinstance(outcome, _GroupLost):
-                raise _translated(outcome)
-        if group.error is not None:
-            raise CommitFailed(f"the write was not stored: {group.error}") from group.error
-        result: T = outcome  # type: ignore[assignment]
+        """Queue `step` for the next batch and wait until that batch's COMMIT has succeeded.
+
+        Steps that arrive while a batch runs (its statements and its fsync) make up the next one:
+        BEGIN, every step in its own savepoint, COMMIT, all in one hand-off to SQLite's thread.
+        """
+        done: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+        self.waiting.append((step, done))
+        if self.batching is None or self.batching.done():
+            self.batching = asyncio.ensure_future(self._run_batches())
+        result: T = await done  # type: ignore[assignment]
         return result
 
-    async def _hand_off(self, step: Step[T], leader: bool) -> tuple[bool, object]:
-        """Run the step in SQLite's thread; the leader takes tortoise's connection lock first, held
-        until its group ends."""
+    async def _run_batches(self) -> None:
+        while self.waiting:
+            batch, self.waiting = self.waiting[:_BATCH_LIMIT], self.waiting[_BATCH_LIMIT:]
+            try:
+                outcomes = await self._run_batch([step for step, _ in batch])
+            except BaseException as error:
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(_translated(error) if isinstance(error, Exception) else error)
+                if not isinstance(error, Exception):
+                    raise
+                continue
+            for (_, done), (ok, outcome) in zip(batch, outcomes, strict=True):
+                if done.done():
+                    continue
+                if ok:
+                    done.set_result(outcome)
+                else:
+                    done.set_exception(_translated(outcome))
+
+    async def _run_batch(self, steps: list[Step[object]]) -> list[tuple[bool, object]]:
+        """One transaction for `steps`, between the `writing()` groups: it takes the turn when no
+        group is open, and tortoise's connection lock, so nothing else runs a statement inside it."""
+        while True:
+            await self.turn.acquire()
+            if self.group is None:
+                break
+            open_group = self.group
+            self.turn.release()
+            await open_group.done.wait()
         lock = self.client._lock
-        if leader:
-            await lock.acquire()
         try:
-            if self.client._connection is None:
-                await self.client.create_connection(with_db=True)
-            connection = self.client._connection
-            if connection is None:
-                raise OperationalError("the SQLite connection is closed")
-            run: Callable[..., Awaitable[tuple[bool, object]]] = connection._execute
-            return await run(_run_step, connection._conn, step, leader)
-        except BaseException:
-            if leader:
+            await lock.acquire()
+            try:
+                if self.client._connection is None:
+                    await self.client.create_connection(with_db=True)
+                connection = self.client._connection
+                if connection is None:
+                    raise OperationalError("the SQLite connection is closed")
+                run: Callable[..., Awaitable[list[tuple[bool, object]]]] = connection._execute
+                return await run(_run_batch, connection._conn, steps)
+            finally:
                 lock.release()
-            raise
+        finally:
+            self.turn.release()
 
     async def _join(self) -> tuple[_Group, bool]:
         """Take the turn and a place in the open group (beginning one if none is open)."""
@@ -341,36 +346,28 @@ class _Committer:
             raise OperationalError(error) from error
 
 
-class _GroupLost(Exception):
-    """SQLite ended the whole transaction while a step was ending its savepoint (disk full, I/O)."""
-
-    def __init__(self, error: BaseException) -> None:
-        super().__init__(str(error))
-        self.error = error
-
-
-def _run_step(db: sqlite3.Connection, step: Step[T], leader: bool) -> tuple[bool, object]:
-    """In SQLite's thread: begin the group's transaction (the leader) or a savepoint, run `step`,
-    and end the savepoint. (True, result), or (False, the exception) with the step undone."""
-    db.execute("BEGIN IMMEDIATE" if leader else f"SAVEPOINT {_MEMBER}")
+def _run_batch(db: sqlite3.Connection, steps: list[Step[object]]) -> list[tuple[bool, object]]:
+    """In SQLite's thread: one transaction, each step in its own savepoint, one COMMIT. Per step
+    (True, its result) or (False, its exception), the failed ones undone alone. A failed COMMIT
+    (or SQLite ending the transaction itself) fails every step: nothing of the batch is stored."""
+    db.execute("BEGIN IMMEDIATE")
+    outcomes: list[tuple[bool, object]] = []
     try:
-        result = step(db)
-    except Exception as error:
-        try:
-            if leader:
-                db.execute("ROLLBACK")
-            else:
+        for step in steps:
+            db.execute(f"SAVEPOINT {_MEMBER}")
+            try:
+                outcomes.append((True, step(db)))
+            except Exception as error:
                 db.execute(f"ROLLBACK TO {_MEMBER}")
-                db.execute(f"RELEASE {_MEMBER}")
-        except sqlite3.Error as lost:
-            return False, _GroupLost(lost)
-        return False, error
-    if not leader:
-        try:
+                outcomes.append((False, error))
             db.execute(f"RELEASE {_MEMBER}")
-        except sqlite3.Error as lost:
-            return False, _GroupLost(lost)
-    return True, result
+        db.execute("COMMIT")
+    except sqlite3.Error as error:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        lost = CommitFailed(f"the write was not stored: {error}")
+        return [(False, lost)] * len(steps)
+    return outcomes
 
 
 def _translated(error: object) -> BaseException:

@@ -203,7 +203,8 @@ async def test_steps_and_blocks_share_commits_each_gets_its_own_outcome_and_none
             assert outcome == (f"t{number}" if number % 2 == 0 else None)
     assert await tag_names() == {f"t{number}" for number in range(writers)} - {f"t{n}" for n in failing}
     shared = [statement for statement in commits if statement.strip().upper() == "COMMIT"]
-    assert math.ceil(writers / GROUP_LIMIT) <= len(shared) < writers
+    # Blocks share a COMMIT in groups of GROUP_LIMIT, steps in larger batches of their own.
+    assert 2 <= len(shared) <= writers // 4
 
 
 @sqlite_only
